@@ -1,0 +1,1 @@
+"""Format adapters, one package per format, registered in the `nqf_hub.connectors` entry points."""

@@ -1,0 +1,145 @@
+"""Typed, frozen settings from the environment (`NQF_HUB_*`) and an optional YAML file.
+
+Precedence: environment > file (`NQF_HUB_CONFIG` or `$NQF_HUB_HOME/config.yaml`) > defaults.
+Unknown keys fail with the list of known ones. Secrets are never part of `Settings.public()`.
+
+Consumer timeouts depend on the broker: the embedded broker (Tansu) makes a new group member
+wait about one session timeout before its first assignment, so the `embedded` profile uses
+short timeouts; the `kafka` profile keeps librdkafka's production-friendly defaults.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+import yaml
+
+from hub.errors import ConfigError, UnknownSettingError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class ConsumerProfile:
+    """Group-membership timeouts; the runtime applies them to confluent-kafka and faust alike."""
+
+    name: str
+    session_timeout_ms: int
+    heartbeat_interval_ms: int
+    max_poll_interval_ms: int
+
+    def librdkafka(self) -> dict:
+        return {
+            "session.timeout.ms": self.session_timeout_ms,
+            "heartbeat.interval.ms": self.heartbeat_interval_ms,
+            "max.poll.interval.ms": self.max_poll_interval_ms,
+        }
+
+
+PROFILES = {
+    "embedded": ConsumerProfile("embedded", 6000, 1000, 10000),
+    "kafka": ConsumerProfile("kafka", 45000, 3000, 300000),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = field(default_factory=lambda: Path.home() / ".nqf-hub")
+    bootstrap: str | None = None          # None: use the embedded broker recorded in home
+    profile: str | None = None            # None: 'embedded' without bootstrap, else 'kafka'
+    schema_registry_url: str | None = None
+    topic_prefix: str = "hub"
+    partitions: int = 4
+    replication_factor: int = 1
+    schemas_dir: Path = PROJECT_ROOT / "schemas" / "avro"
+    mappings_dir: Path = PROJECT_ROOT / "mappings"
+    partners_dir: Path | None = None      # None: mappings_dir/partners
+    log_level: str = "INFO"
+    metrics_port: int | None = None
+
+    # ---- derived -------------------------------------------------------------------------
+    @property
+    def consumer_profile(self) -> ConsumerProfile:
+        name = self.profile or ("kafka" if self.bootstrap else "embedded")
+        try:
+            return PROFILES[name]
+        except KeyError:
+            raise ConfigError(f"unknown profile {name!r}; known: {', '.join(PROFILES)}") from None
+
+    @property
+    def partners_path(self) -> Path:
+        return self.partners_dir or (self.mappings_dir / "partners")
+
+    def topic(self, name: str) -> str:
+        """`topic('ingress')` -> 'hub.ingress'; `topic('partner.x')` -> 'hub.partner.x'."""
+        return f"{self.topic_prefix}.{name}"
+
+    def public(self) -> dict:
+        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        d["consumer_profile"] = self.consumer_profile.name
+        return d
+
+    def with_(self, **kw) -> "Settings":
+        return replace(self, **kw)
+
+
+_FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(key: str, value):
+    t = str(_FIELD_TYPES[key])
+    if value is None or value == "":
+        return None if "None" in t else value
+    if "Path" in t:
+        return Path(str(value)).expanduser()
+    if t.startswith("int"):
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {key!r} must be an integer") from None
+    return str(value)
+
+
+def load_settings(env: dict | None = None, **overrides) -> Settings:
+    """Read settings; raises ConfigError naming the bad key (never a secret's value)."""
+    env = os.environ if env is None else env
+    known = set(_FIELD_TYPES)
+    values: dict = {}
+    home = Path(env.get("NQF_HUB_HOME") or Path.home() / ".nqf-hub").expanduser()
+    cfg_file = env.get("NQF_HUB_CONFIG")
+    path = Path(cfg_file).expanduser() if cfg_file else home / "config.yaml"
+    if path.exists():
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as e:
+            raise ConfigError(f"{path}: not valid YAML ({e.__class__.__name__})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: must be a mapping of settings")
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise UnknownSettingError(
+                f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        values.update({k: _coerce(k, v) for k, v in data.items()})
+    prefix = "NQF_HUB_"
+    ignored = {"NQF_HUB_CONFIG"} | {f"NQF_HUB_{s}" for s in ("SECRET",)}
+    for k, v in env.items():
+        if not k.startswith(prefix) or k in ignored or k.startswith("NQF_HUB_SECRET_") \
+                or k.startswith("NQF_HUB_TEST"):
+            continue
+        key = k[len(prefix):].lower()
+        if key not in known:
+            raise UnknownSettingError(
+                f"unknown environment setting {k}; known: "
+                + ", ".join(prefix + n.upper() for n in sorted(known)))
+        values[key] = _coerce(key, v)
+    values.setdefault("home", home)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    s = Settings(**values)
+    s.consumer_profile  # validate profile name early
+    return s
+
+
+def settings_json(s: Settings) -> str:
+    return json.dumps(s.public(), sort_keys=True)

@@ -1,0 +1,95 @@
+"""The privacy router as a faust worker.
+
+One agent consumes <prefix>.ingress in batches (`stream.take_events`), runs `RouterCore.route`
+on every record and sends the outputs with the app's producer. Guarantee (at-least-once):
+the agent awaits the broker's acknowledgement of every output of a batch before the batch's
+events are acked; faust commits only acked offsets and flushes its producer before committing.
+A failure to produce (including a dead letter) or any unexpected exception crashes the worker
+with a non-zero exit status: nothing is skipped silently, the uncommitted batch is re-read on
+restart, and partners de-duplicate by event_id.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sys
+
+from hub.config import Settings
+from hub.runtime.broker import bootstrap_servers
+
+log = logging.getLogger("nqfhub.router")
+EXIT_AGENT_CRASHED = 70
+
+
+def faust_settings(settings: Settings, app_id: str) -> dict:
+    """faust App keyword arguments: broker, profile timeouts, throughput settings."""
+    prof = settings.consumer_profile
+    return dict(
+        id=app_id,
+        broker=f"kafka://{bootstrap_servers(settings)}",
+        value_serializer="raw",
+        key_serializer="raw",
+        web_enabled=False,
+        topic_partitions=settings.partitions,
+        topic_allow_declare=False,
+        topic_disable_leader=True,
+        broker_session_timeout=prof.session_timeout_ms / 1000,
+        broker_heartbeat_interval=prof.heartbeat_interval_ms / 1000,
+        broker_max_poll_interval=prof.max_poll_interval_ms / 1000,
+        broker_commit_every=2000,
+        broker_commit_interval=1.0,
+        broker_max_poll_records=2000,
+        consumer_auto_offset_reset="earliest",
+        consumer_max_fetch_size=4 * 1024 * 1024,
+        stream_buffer_maxsize=8192,
+        stream_wait_empty=False,
+        producer_acks=-1,
+        producer_linger=0.005,
+        producer_max_batch_size=512 * 1024,
+        producer_max_request_size=4 * 1024 * 1024,
+    )
+
+
+def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within: float = 0.05,
+             app_id: str | None = None, metrics=None):
+    import faust
+
+    from hub.routing.router import build_core
+
+    core = build_core(settings, partners_dir=partners_dir, metrics=metrics)
+    app = faust.App(**faust_settings(settings, app_id or f"{settings.topic_prefix}-router"))
+    ingress = app.topic(settings.topic("ingress"), key_type=bytes, value_type=bytes,
+                        key_serializer="raw", value_serializer="raw")
+
+    @app.agent(ingress)
+    async def route(stream):
+        try:
+            async for events in stream.take_events(batch, within=within):
+                pending = []
+                send = app.producer.send
+                for ev in events:
+                    msg = ev.message
+                    for out in core.route(msg.value, msg.key, (msg.topic, msg.partition, msg.offset)):
+                        pending.append(await send(out.topic, out.key, out.value, None, None, out.headers))
+                if pending:
+                    await asyncio.gather(*pending)   # every output acknowledged before the batch acks
+                if metrics:
+                    metrics.processed(len(events))
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # noqa: BLE001 - any failure must take the process down
+            log.critical("router agent crashed: %s; exiting with status %d so nothing is skipped",
+                         e.__class__.__name__, EXIT_AGENT_CRASHED)
+            sys.stderr.flush()
+            os._exit(EXIT_AGENT_CRASHED)
+
+    app.nqf_core = core
+    return app
+
+
+def run_worker(app, loglevel: str = "warning") -> None:
+    import faust
+    worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False,
+                          override_logging=True)
+    worker.execute_from_commandline()

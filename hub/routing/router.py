@@ -1,0 +1,152 @@
+"""The privacy router's per-record logic, independent of the stream framework.
+
+`RouterCore.route(value, key)` turns one record of hub.ingress into the records it causes:
+for each subscribed partner, the policy decision, and from it a copy on hub.partner.<id>
+(forward / forward_minimised), a HeldRecord on hub.held (hold) or nothing (block); always one
+AuditRecord on hub.audit per decision. A record that cannot be decoded or decided becomes one
+dead letter with its original bytes. The faust agent (hub.routing.app) and the benchmark's
+hand-written loop both call this, so they do exactly the same work.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from dataclasses import dataclass
+
+from hub.config import Settings
+from hub.errors import HubError, RecordError
+from hub.runtime.deadletter import dlq_headers
+from hub.runtime.topics import partner_topic
+from hub.serde import Serde
+
+log = logging.getLogger("nqfhub.router")
+UTC = dt.timezone.utc
+AUDIT = "nqfhub.internal.AuditRecord"
+HELD = "nqfhub.internal.HeldRecord"
+
+
+@dataclass(slots=True)
+class Output:
+    topic: str
+    key: bytes | None
+    value: bytes
+    headers: list[tuple[str, bytes]]
+
+
+class RouterCore:
+    """Built once per worker process; `route` is called for every record (the hot path)."""
+
+    def __init__(self, settings: Settings, serde: Serde, engine, partners: dict, *,
+                 hold_ttl: dt.timedelta = dt.timedelta(days=30), evidence_for=None, metrics=None):
+        from hub.routing.policy import subscribed
+
+        self.settings = settings
+        self.serde = serde
+        self.engine = engine
+        self.partners = partners
+        self.hold_ttl = hold_ttl
+        self.evidence_for = evidence_for or _partner_evidence
+        self.metrics = metrics
+        self.t_audit = settings.topic("audit")
+        self.t_held = settings.topic("held")
+        self.t_dlq = settings.topic("deadletter")
+        self.t_partner = {pid: partner_topic(settings, pid) for pid in partners}
+        self._subscribed = subscribed
+
+    def route(self, value: bytes, key: bytes | None = None,
+              origin: tuple[str, int, int] | None = None) -> list[Output]:
+        try:
+            _, event = self.serde.decode(value)
+        except RecordError as e:
+            return [self._dead_letter(value, key, e, "schema", origin)]
+        h = event.get("header") or {}
+        event_id, trace_id, etype = h.get("event_id", ""), h.get("trace_id", ""), h.get("event_type", "")
+        now = dt.datetime.now(UTC)
+        outs: list[Output] = []
+        base_headers = [("nqfhub.event_id", event_id.encode()), ("nqfhub.trace_id", trace_id.encode()),
+                        ("nqfhub.event_type", etype.encode())]
+        try:
+            for pid, partner in self.partners.items():
+                if not self._subscribed(partner, event):
+                    continue
+                decision = self.engine.decide(event, partner, evidence=self.evidence_for(partner, event))
+                headers = base_headers + [("nqfhub.partner", pid.encode()),
+                                          ("nqfhub.action", decision.action.encode())]
+                if decision.action == "forward":
+                    # forward means unchanged: the original bytes are what the partner receives
+                    outs.append(Output(self.t_partner[pid], key, value, headers))
+                elif decision.action == "forward_minimised":
+                    outs.append(Output(self.t_partner[pid], key, self.serde.encode(decision.event), headers))
+                elif decision.action == "hold":
+                    outs.append(Output(self.t_held, key, self.serde.encode(
+                        self._held(event, pid, decision, value, now), HELD), headers))
+                outs.append(Output(self.t_audit, event_id.encode(), self.serde.encode(
+                    self._audit(event, pid, decision, now), AUDIT), headers))
+                if self.metrics:
+                    self.metrics.decision(pid, decision)
+        except HubError as e:
+            return [self._dead_letter(value, key, e, "policy", origin, event_id)]
+        return outs
+
+    # ---- records -----------------------------------------------------------------------
+    @staticmethod
+    def _audit(event: dict, pid: str, d, now: dt.datetime) -> dict:
+        h = event["header"]
+        return {
+            "audit_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{h['event_id']}|{pid}")),
+            "event_id": h["event_id"], "event_type": h["event_type"], "trace_id": h["trace_id"],
+            "partner_id": pid, "action": d.action, "rule_ids": list(d.rules),
+            "legal_basis": list(d.legal_basis), "regimes": list(d.regimes),
+            "categories_present": list(d.categories_present),
+            "removed_categories": list(d.removed_categories),
+            "purpose": getattr(d, "purpose", None), "decided_at": now, "prev_hash": None, "hash": None,
+        }
+
+    def _held(self, event: dict, pid: str, d, raw: bytes, now: dt.datetime) -> dict:
+        h = event["header"]
+        return {
+            "held_id": hashlib.sha256(f"{h['event_id']}|{pid}".encode()).hexdigest()[:32],
+            "event_id": h["event_id"], "event_type": h["event_type"], "partner_id": pid,
+            "reason": "waiting for " + (", ".join(d.waiting_for) or "evidence"),
+            "rule_ids": list(d.rules), "waiting_for": list(d.waiting_for),
+            "purpose": getattr(d, "purpose", None), "held_at": now, "expires_at": now + self.hold_ttl,
+            "event": raw,
+        }
+
+    def _dead_letter(self, value, key, err, reason_class, origin, event_id=None) -> Output:
+        where = f"{origin[0]}/{origin[1]}@{origin[2]}" if origin else None
+        log.warning("dead-lettering a record: %s at %s", err.__class__.__name__, where or "unknown offset")
+        if self.metrics:
+            self.metrics.dead_letter("router", reason_class)
+        return Output(self.t_dlq, key, value, dlq_headers(
+            stage="router", error=err, reason_class=reason_class, original=origin,
+            event_id=event_id, source=where))
+
+
+def _partner_evidence(partner, event):
+    from hub.routing.policy import Evidence
+    return Evidence(instrument_ids=frozenset(partner.instruments))
+
+
+def build_core(settings: Settings, *, partners_dir=None, metrics=None) -> RouterCore:
+    """Load partners, rules and schemas once; raises ConfigError/MappingFileError when invalid."""
+    from hub.routing.policy import PolicyEngine, load_partners
+    from hub.schemas import catalog
+
+    partners = load_partners(partners_dir or settings.partners_path)
+    engine = PolicyEngine.load(settings.mappings_dir / "privacy", **_pseudonym_kw(settings))
+    serde = Serde(catalog(settings.schemas_dir), settings.schema_registry_url)
+    return RouterCore(settings, serde, engine, partners, metrics=metrics)
+
+
+def _pseudonym_kw(settings: Settings) -> dict:
+    from hub.routing import policy
+    keys_cls = getattr(policy, "PseudonymKeys", None)
+    if keys_cls is None:
+        return {}
+    for factory in ("from_settings", "load"):
+        if hasattr(keys_cls, factory):
+            return {"pseudonym_keys": getattr(keys_cls, factory)(settings)}
+    return {}

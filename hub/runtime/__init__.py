@@ -1,0 +1,1 @@
+"""Runtime: the embedded broker, Kafka client configuration, topics, worker processes."""

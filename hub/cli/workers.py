@@ -1,0 +1,62 @@
+"""`nqf-hub router` and `nqf-hub deliver`: the long-running workers."""
+from __future__ import annotations
+
+import logging
+
+import click
+
+from hub.cli import run_guarded
+from hub.cli.common import settings
+
+
+def _logging(level: str):
+    logging.basicConfig(level=getattr(logging, level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.command("router")
+@click.option("--partners-dir", type=click.Path(file_okay=False), help="Partner registry directory.")
+@click.option("--batch", default=1000, show_default=True, help="Records per processing batch.")
+@click.option("--metrics-port", type=int, help="Expose Prometheus metrics on this port.")
+@click.option("--log-level", default="warning", show_default=True)
+@run_guarded
+def router(partners_dir, batch, metrics_port, log_level):
+    """Run the privacy router: <prefix>.ingress -> partner topics, held, audit, dead letters.
+
+    Runs until stopped (SIGTERM/Ctrl-C). Exits non-zero if a record can be neither routed nor
+    dead-lettered; the uncommitted records are re-read on restart.
+    """
+    _logging(log_level)
+    from hub.routing.app import make_app, run_worker
+    metrics = _metrics("router", metrics_port)
+    app = make_app(settings(), partners_dir=partners_dir, batch=batch, metrics=metrics)
+    run_worker(app, loglevel=log_level)
+
+
+@click.command("deliver")
+@click.option("--partners-dir", type=click.Path(file_okay=False), help="Partner registry directory.")
+@click.option("--metrics-port", type=int, help="Expose Prometheus metrics on this port.")
+@click.option("--log-level", default="warning", show_default=True)
+@run_guarded
+def deliver(partners_dir, metrics_port, log_level):
+    """Run the outbound worker: partner topics -> webhook / file deliveries + receipts.
+
+    Retries with exponential backoff per partner (delivery.max_attempts, delivery.backoff_s),
+    then dead-letters. Stops cleanly on SIGTERM after finishing the current batch.
+    """
+    _logging(log_level)
+    from hub.delivery.worker import build_worker
+    build_worker(settings(), partners_dir=partners_dir, metrics=_metrics("delivery", metrics_port)).run()
+
+
+def _metrics(stage: str, port):
+    if not port:
+        return None
+    try:
+        from hub.observability.metrics import StageMetrics
+    except ImportError:
+        return None
+    return StageMetrics.serve(stage, port)
+
+
+COMMANDS = {"router": router, "deliver": deliver}

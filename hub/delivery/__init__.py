@@ -1,0 +1,1 @@
+"""Delivery stage: outbound worker (encode + deliver + receipts), secrets, demo receiver."""

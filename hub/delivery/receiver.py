@@ -1,0 +1,97 @@
+"""A partner-side webhook receiver for the demo and tests: checks signatures, de-duplicates.
+
+Each partner posts to `/<partner_id>`. A request with a missing or wrong X-NQFHub-Signature is
+answered 401 and counted; a repeated Idempotency-Key is answered 200 and counted as a duplicate
+(the effect happens once). Nothing of the body is kept except the event id and type.
+`fail_first` injects failures for tests: {partner_id: (n, status)} answers the first n requests
+with that status.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import defaultdict
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from connectors.webhook import SIGNATURE_HEADER, verify
+
+MAX_BODY = 8 * 1024 * 1024
+
+
+class PartnerReceiver:
+    def __init__(self, secrets: dict[str, bytes], *, fail_first: dict | None = None,
+                 host: str = "127.0.0.1", port: int = 0):
+        self.secrets = secrets
+        self.fail_first = dict(fail_first or {})
+        self.lock = threading.Lock()
+        self.received: dict[str, dict[str, str]] = defaultdict(dict)   # partner -> {event_id: type}
+        self.duplicates: dict[str, int] = defaultdict(int)
+        self.bad_signatures: dict[str, int] = defaultdict(int)
+        self.requests = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):  # keep stdout clean; nothing personal is logged anyway
+                pass
+
+            def do_GET(self):
+                if self.path == "/stats":
+                    self._answer(200, receiver.stats())
+                else:
+                    self._answer(404, {"error": "not found"})
+
+            def do_POST(self):
+                pid = self.path.strip("/").split("/")[0]
+                length = int(self.headers.get("Content-Length") or 0)
+                if length > MAX_BODY:
+                    return self._answer(413, {"error": "body too large"})
+                body = self.rfile.read(length)
+                with receiver.lock:
+                    receiver.requests += 1
+                    secret = receiver.secrets.get(pid)
+                    if secret is None:
+                        return self._answer(404, {"error": "unknown partner"})
+                    if not verify(secret, body, self.headers.get(SIGNATURE_HEADER)):
+                        receiver.bad_signatures[pid] += 1
+                        return self._answer(401, {"error": "bad signature"})
+                    n, status = receiver.fail_first.get(pid, (0, 0))
+                    if n > 0:
+                        receiver.fail_first[pid] = (n - 1, status)
+                        return self._answer(status, {"error": "injected failure"})
+                    key = self.headers.get("Idempotency-Key") or ""
+                    if key in receiver.received[pid]:
+                        receiver.duplicates[pid] += 1
+                        return self._answer(200, {"status": "duplicate"})
+                    receiver.received[pid][key] = self.headers.get("X-NQFHub-Event-Type", "")
+                self._answer(200, {"status": "accepted"})
+
+            def _answer(self, status, obj):
+                data = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, name="partner-receiver", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "PartnerReceiver":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def stats(self) -> dict:
+        with self.lock:
+            return {"received": {p: len(v) for p, v in self.received.items()},
+                    "duplicates": dict(self.duplicates), "bad_signatures": dict(self.bad_signatures),
+                    "requests": self.requests}

@@ -1,0 +1,53 @@
+"""Partner secrets by reference: never in partner files, never printed.
+
+`secret_ref: acme-webhook` resolves, in order, to the environment variable
+NQF_HUB_SECRET_ACME_WEBHOOK, then to the file $NQF_HUB_HOME/secrets/acme-webhook (0600).
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets as _secrets
+from pathlib import Path
+
+from hub.config import Settings
+from hub.errors import ConfigError
+
+
+def env_name(ref: str) -> str:
+    return "NQF_HUB_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", ref).upper()
+
+
+def secret_path(settings: Settings, ref: str) -> Path:
+    if not re.fullmatch(r"[A-Za-z0-9._-]+", ref):
+        raise ConfigError("secret_ref may contain only letters, digits, '.', '_' and '-'")
+    return Path(settings.home) / "secrets" / ref
+
+
+def resolve(settings: Settings, ref: str | None) -> bytes | None:
+    if not ref:
+        return None
+    v = os.environ.get(env_name(ref))
+    if v:
+        return v.encode()
+    p = secret_path(settings, ref)
+    if p.exists():
+        return p.read_bytes().strip()
+    raise ConfigError(f"secret {ref!r} not found: set {env_name(ref)} or create {p}")
+
+
+def ensure(settings: Settings, ref: str) -> bytes:
+    """Create a random secret file for `ref` if none exists (used by the demo)."""
+    try:
+        got = resolve(settings, ref)
+        if got:
+            return got
+    except ConfigError:
+        pass
+    p = secret_path(settings, ref)
+    p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = _secrets.token_hex(32).encode()
+    fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(value)
+    return value

@@ -1,0 +1,289 @@
+"""`nqf-hub demo`: the whole hub on one machine, end to end, then a summary.
+
+Steps: start (or reuse) the broker; pick a fresh topic prefix so the run counts only its own
+records; copy the partner registry with webhook URLs pointing at a local receiver that checks
+HMAC signatures; create topics; start the router (faust) and the outbound worker as processes;
+ingest N Open Badges 3.0 credentials from several jurisdictions through the `openbadges3`
+connector; watch hub.audit, hub.delivery and hub.deadletter until every event is accounted for;
+print the summary; stop everything it started.
+
+Counting is per ingested event, not per partner copy. An event is
+  dead_lettered  if any of its copies (or the event itself) was dead-lettered, else
+  delivered      if at least one partner received it, else
+  held           if it is held for at least one partner, else
+  blocked        (every subscribed partner was refused it, or no partner subscribes to it),
+so delivered + held + blocked + dead_lettered == ingested.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from hub.config import Settings
+from hub.errors import HubError
+
+
+@dataclass
+class EventTrack:
+    jurisdiction: str
+    expected: set[str]
+    actions: dict[str, str] = field(default_factory=dict)     # partner -> router action
+    receipts: dict[str, str] = field(default_factory=dict)    # partner -> delivered|dead_lettered
+    dead: bool = False
+
+    def done(self) -> bool:
+        if self.dead:
+            return True
+        for p in self.expected:
+            a = self.actions.get(p)
+            if a is None:
+                return False
+            if a in ("forward", "forward_minimised") and p not in self.receipts:
+                return False
+        return True
+
+    def outcome(self) -> str:
+        if self.dead or "dead_lettered" in self.receipts.values():
+            return "dead_lettered"
+        if "delivered" in self.receipts.values():
+            return "delivered"
+        if "hold" in self.actions.values():
+            return "held"
+        return "blocked"
+
+
+class Demo:
+    def __init__(self, settings: Settings, *, events: int = 100, timeout_s: float = 180.0,
+                 keep_broker: bool = False, say=print, seed: int = 7):
+        self.base = settings
+        self.n = events
+        self.timeout_s = timeout_s
+        self.keep_broker = keep_broker
+        self.say = say
+        self.seed = seed
+        self.procs: list[subprocess.Popen] = []
+        self.started_broker = False
+        self.tmp = Path(tempfile.mkdtemp(prefix="nqfhub-demo-"))
+        self.prefix = f"demo{int(time.time() * 1000) % 10**10}"
+        self.settings = settings.with_(topic_prefix=self.prefix, partners_dir=self.tmp / "partners")
+
+    # ---- setup ---------------------------------------------------------------------------
+    def _broker(self):
+        from hub.runtime import broker
+        if self.base.bootstrap:
+            self.say(f"using Kafka at {self.base.bootstrap}")
+            return
+        st, started = broker.start(self.base)
+        self.started_broker = started
+        self.say(f"embedded broker {'started' if started else 'reused'} at {st.bootstrap}")
+
+    def _partners(self, receiver_url: str) -> dict[str, bytes]:
+        """Copy the partner registry, pointing webhooks at the local receiver; make secrets."""
+        import secrets as pysecrets
+        src = self.base.partners_path
+        dst = self.settings.partners_path
+        dst.mkdir(parents=True)
+        secrets: dict[str, bytes] = {}
+        for p in sorted(src.glob("*.yaml")):
+            data = yaml.safe_load(p.read_text())
+            if not isinstance(data, dict) or "id" not in data:
+                shutil.copy(p, dst / p.name)
+                continue
+            d = data.setdefault("delivery", {})
+            if d.get("type", "webhook") == "webhook":
+                d["url"] = f"{receiver_url}/{data['id']}"
+                d["secret_ref"] = f"demo-{data['id']}"
+                d["max_attempts"] = 4
+                d["backoff_s"] = 0.1
+                secrets[data["id"]] = pysecrets.token_hex(32).encode()
+            elif d.get("type") == "file":
+                d["path"] = str(self.tmp / "drop" / data["id"])
+            (dst / p.name).write_text(yaml.safe_dump(data, sort_keys=False))
+        return secrets
+
+    def _env(self, secrets: dict[str, bytes]) -> dict:
+        from hub.delivery.secrets import env_name
+        env = dict(os.environ)
+        env["NQF_HUB_TOPIC_PREFIX"] = self.prefix
+        env["NQF_HUB_PARTNERS_DIR"] = str(self.settings.partners_path)
+        env["NQF_HUB_HOME"] = str(self.base.home)
+        for pid, s in secrets.items():
+            env[env_name(f"demo-{pid}")] = s.decode()
+        return env
+
+    def _spawn(self, args: list[str], env: dict, name: str):
+        log = open(self.tmp / f"{name}.log", "wb")
+        p = subprocess.Popen([sys.executable, "-m", "hub", *args], env=env, stdout=log,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        p.nqf_name = name  # type: ignore[attr-defined]
+        self.procs.append(p)
+        return p
+
+    # ---- run -----------------------------------------------------------------------------
+    def run(self) -> dict:
+        from hub.delivery.receiver import PartnerReceiver
+        from hub.ingest.decoding import decode_sources, make_context
+        from hub.ingest.producer import produce_all
+        from hub.routing.policy import load_partners, subscribed
+        from hub.runtime.topics import ensure_topics
+        from hub.sdk import registry
+        from hub.sdk.inbound import Source
+
+        t0 = time.monotonic()
+        self._broker()
+        receiver = PartnerReceiver({}).start()
+        try:
+            secrets = self._partners(receiver.url)
+            receiver.secrets.update(secrets)
+            partners = load_partners(self.settings.partners_path)
+            ensure_topics(self.settings, partners)
+            self.say(f"topics ready (prefix {self.prefix}), {len(partners)} partners: "
+                     + ", ".join(f"{p.id} ({p.jurisdiction})" for p in partners.values()))
+            env = self._env(secrets)
+            self._spawn(["router"], env, "router")
+            self._spawn(["deliver"], env, "deliver")
+            self.say("router and outbound worker started")
+
+            # the input: N credentials from several jurisdictions, as an OB3 JSON Lines file
+            from connectors.openbadges3.samples import sample_credentials
+            src = self.tmp / "credentials.jsonl"
+            with open(src, "w") as f:
+                for cred in sample_credentials(self.n, seed=self.seed):
+                    f.write(json.dumps(cred) + "\n")
+            conn = registry.inbound("openbadges3")
+            ctx = make_context(conn)
+            tracks: dict[str, EventTrack] = {}
+
+            def remember(items):
+                for item, data in items:
+                    if data is not None:
+                        ev = item.event
+                        tracks[ev["header"]["event_id"]] = EventTrack(
+                            ev["header"]["source"]["jurisdiction"],
+                            {pid for pid, p in partners.items() if subscribed(p, ev)})
+                    yield item, data
+
+            summary = produce_all(self.settings, remember(decode_sources(conn, [Source.from_path(src)], ctx)),
+                                  connector="openbadges3", progress=None)
+            self.say(f"ingested {summary.ingested} credential(s) "
+                     f"({', '.join(f'{j}: {c}' for j, c in sorted(Counter(t.jurisdiction for t in tracks.values()).items()))}); "
+                     f"{summary.rejected} rejected at the door")
+            self._watch(tracks)
+            counts = Counter(t.outcome() for t in tracks.values())
+            result = {"ingested": summary.ingested, "delivered": counts["delivered"],
+                      "held": counts["held"], "blocked": counts["blocked"],
+                      "dead_lettered": counts["dead_lettered"],
+                      "elapsed_s": round(time.monotonic() - t0, 2)}
+            self._report(tracks, receiver.stats(), partners)
+            return result
+        finally:
+            receiver.stop()
+            self.shutdown()
+
+    def _watch(self, tracks: dict[str, EventTrack]) -> None:
+        """Read audit, receipts and dead letters (no consumer group: direct assignment)."""
+        from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+        from hub.runtime.deadletter import headers_dict
+        from hub.runtime.kafka import consumer_config
+        from hub.serde import default_serde
+
+        serde = default_serde()
+        s = self.settings
+        cfg = consumer_config(s, f"{self.prefix}-demo-watch")
+        c = Consumer(cfg)
+        topics = [s.topic("audit"), s.topic("delivery"), s.topic("deadletter")]
+        md = c.list_topics(timeout=10)
+        c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in md.topics[t].partitions])
+        pending = {eid for eid, t in tracks.items() if not t.done()}
+        deadline = time.monotonic() + self.timeout_s
+        last_say = time.monotonic()
+        try:
+            while pending and time.monotonic() < deadline:
+                self._check_workers()
+                for m in c.consume(1000, timeout=0.5):
+                    if m.error():
+                        continue
+                    if m.topic() == s.topic("deadletter"):
+                        h = headers_dict(m.headers())
+                        eid = h.get("event_id")
+                        if eid in tracks:
+                            if h.get("stage") == "delivery" and h.get("partner"):
+                                tracks[eid].receipts[h["partner"]] = "dead_lettered"
+                            else:
+                                tracks[eid].dead = True
+                        continue
+                    _, rec = serde.decode(m.value())
+                    t = tracks.get(rec["event_id"])
+                    if t is None:
+                        continue
+                    if m.topic() == s.topic("audit"):
+                        t.actions[rec["partner_id"]] = rec["action"]
+                    else:
+                        t.receipts[rec["partner_id"]] = rec["status"]
+                pending = {eid for eid in pending if not tracks[eid].done()}
+                if time.monotonic() - last_say > 5:
+                    last_say = time.monotonic()
+                    self.say(f"... {len(tracks) - len(pending)}/{len(tracks)} events accounted for")
+        finally:
+            c.close()
+        if pending:
+            raise HubError(f"{len(pending)} of {len(tracks)} events were not accounted for within "
+                           f"{self.timeout_s:.0f}s; worker logs are in {self.tmp}")
+
+    def _check_workers(self):
+        for p in self.procs:
+            if p.poll() is not None:
+                tail = (self.tmp / f"{p.nqf_name}.log").read_text(errors="replace")[-2000:]
+                raise HubError(f"the {p.nqf_name} worker exited with status {p.returncode}; "
+                               f"last log lines:\n{tail}")
+
+    def _report(self, tracks, rstats, partners) -> None:
+        per_partner: dict[str, Counter] = defaultdict(Counter)
+        per_juris: dict[str, Counter] = defaultdict(Counter)
+        for t in tracks.values():
+            per_juris[t.jurisdiction][t.outcome()] += 1
+            for p, a in t.actions.items():
+                per_partner[p][a] += 1
+                if t.receipts.get(p) == "delivered":
+                    per_partner[p]["delivered"] += 1
+        self.say("")
+        self.say("decisions per partner (one per event x subscribed partner):")
+        cols = ("forward", "forward_minimised", "hold", "block", "delivered")
+        self.say(f"  {'partner':<28}" + "".join(f"{c:>19}" for c in cols))
+        for pid in sorted(per_partner):
+            self.say(f"  {pid + ' (' + partners[pid].jurisdiction + ')':<28}"
+                     + "".join(f"{per_partner[pid][c]:>19}" for c in cols))
+        self.say("outcome per source jurisdiction (one per event):")
+        for j in sorted(per_juris):
+            self.say(f"  {j:<4} " + ", ".join(f"{k} {v}" for k, v in sorted(per_juris[j].items())))
+        self.say(f"partner receiver: {sum(rstats['received'].values())} signed deliveries accepted, "
+                 f"{sum(rstats['duplicates'].values())} duplicates ignored, "
+                 f"{sum(rstats['bad_signatures'].values())} bad signatures")
+
+    def shutdown(self) -> None:
+        for p in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for p in self.procs:
+            try:
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if self.started_broker and not self.keep_broker:
+            from hub.runtime import broker
+            broker.stop(self.base)
+        shutil.rmtree(self.tmp, ignore_errors=True)

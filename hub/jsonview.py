@@ -60,6 +60,26 @@ def from_json(obj: Any, schema: dict | list | str, path: str = "") -> Any:
     """Convert canonical JSON `obj` into the fastavro representation of `schema` (expanded)."""
     named: dict[str, dict] = {}
 
+    def register(t):
+        if isinstance(t, list):
+            for x in t:
+                register(x)
+        elif isinstance(t, dict):
+            kind = t.get("type")
+            if kind in ("record", "enum", "fixed"):
+                named[f"{t.get('namespace')}.{t['name']}"] = t
+                named[t["name"]] = t
+                for f in t.get("fields", []):
+                    register(f["type"])
+            elif kind == "array":
+                register(t["items"])
+            elif kind == "map":
+                register(t["values"])
+            elif isinstance(kind, (dict, list)):
+                register(kind)
+
+    register(schema)
+
     def fail(p, why):
         raise DecodeError(why, field=p or "(root)")
 

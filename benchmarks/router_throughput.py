@@ -1,0 +1,188 @@
+"""Router throughput: the faust router against a hand-written confluent-kafka loop, same run.
+
+Both read the same N pre-produced canonical CredentialIssued events (from the demo's OB3 sample
+generator, decoded by the openbadges3 connector) from their own copy of the input topic, and do
+the same work per record: Avro decode -> policy decision per subscribed partner -> encode ->
+produce partner copy / held record / audit record. The baseline is `RouterCore.route` inside a
+confluent-kafka consume/produce loop; the hub is `nqf-hub router` (faust) as a separate process.
+
+Rate = N / (CreateTime of the last audit record - CreateTime of the first), read back from each
+run's audit topic, so group-join waits and process start-up are excluded the same way for both.
+
+    python benchmarks/router_throughput.py [--events 20000] [--json]
+
+Last stdout line: {"hub_events_per_s", "baseline_events_per_s", "ratio", ...}.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def make_events(n: int) -> list[tuple[bytes, bytes]]:
+    from connectors.openbadges3.samples import sample_credentials
+    from hub.ingest.decoding import decode_sources, make_context
+    from hub.ingest.keys import subject_key
+    from hub.sdk import registry
+    from hub.sdk.inbound import Source
+
+    tmp = Path(tempfile.mkdtemp()) / "in.jsonl"
+    with open(tmp, "w") as f:
+        for c in sample_credentials(n, seed=11):
+            f.write(json.dumps(c) + "\n")
+    conn = registry.inbound("openbadges3")
+    out = []
+    for item, data in decode_sources(conn, [Source.from_path(tmp)], make_context(conn)):
+        if data is not None:
+            out.append((subject_key(item.event).encode(), data))
+    return out
+
+
+def produce(settings, topic: str, events) -> None:
+    from confluent_kafka import Producer
+
+    from hub.runtime.kafka import producer_config
+    p = Producer(producer_config(settings, **{"linger.ms": 20}))
+    for k, v in events:
+        while True:
+            try:
+                p.produce(topic, value=v, key=k)
+                break
+            except BufferError:
+                p.poll(0.05)
+    assert p.flush(60) == 0
+
+
+def audit_span(settings, expected: int, timeout: float) -> tuple[float, int]:
+    """Wait until `expected` audit records exist; return (seconds between first and last, count)."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    from hub.runtime.kafka import consumer_config
+    c = Consumer(consumer_config(settings, "bench-watch-" + settings.topic_prefix))
+    t = settings.topic("audit")
+    md = c.list_topics(timeout=10)
+    c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for p in md.topics[t].partitions])
+    first, last, n = None, None, 0
+    deadline = time.monotonic() + timeout
+    while n < expected and time.monotonic() < deadline:
+        for m in c.consume(5000, timeout=0.5):
+            if m.error():
+                continue
+            ts = m.timestamp()[1] / 1000.0
+            first = ts if first is None else min(first, ts)
+            last = ts if last is None else max(last, ts)
+            n += 1
+    c.close()
+    if n < expected:
+        raise SystemExit(f"only {n}/{expected} audit records within {timeout}s")
+    return max(last - first, 1e-3), n
+
+
+def baseline(settings, n: int) -> None:
+    """Hand-written loop: consume -> RouterCore.route -> produce; commit after acks."""
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    from hub.routing.router import build_core
+    from hub.runtime.kafka import consumer_config, producer_config
+    core = build_core(settings)
+    c = Consumer(consumer_config(settings, settings.topic_prefix + "-router"))
+    p = Producer(producer_config(settings))
+    c.subscribe([settings.topic("ingress")])
+    seen = 0
+    while seen < n:
+        msgs = c.consume(1000, timeout=0.5)
+        offsets = {}
+        for m in msgs:
+            if m.error():
+                continue
+            seen += 1
+            for o in core.route(m.value(), m.key(), (m.topic(), m.partition(), m.offset())):
+                while True:
+                    try:
+                        p.produce(o.topic, value=o.value, key=o.key, headers=o.headers)
+                        break
+                    except BufferError:
+                        p.poll(0.01)
+            offsets[(m.topic(), m.partition())] = m.offset() + 1
+            p.poll(0)
+        if offsets:
+            assert p.flush(30) == 0
+            c.commit(offsets=[TopicPartition(t, q, o) for (t, q), o in offsets.items()], asynchronous=False)
+    c.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--events", type=int, default=20000)
+    ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--json", action="store_true", help="(the last line is JSON in any case)")
+    args = ap.parse_args()
+
+    from hub.config import load_settings
+    from hub.routing.policy import load_partners
+    from hub.routing.router import build_core
+    from hub.runtime import broker
+    from hub.runtime.topics import ensure_topics
+
+    home = Path(tempfile.mkdtemp(prefix="nqfhub-bench-"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
+    env["NQF_HUB_HOME"] = str(home)
+    base = load_settings(env)
+    broker.start(base)
+    procs = []
+    try:
+        events = make_events(args.events)
+        n = len(events)
+        core = build_core(base)
+        expected_audit = sum(1 for v in events for o in core.route(v[1], v[0]) if o.topic == base.topic("audit"))
+        partners = load_partners(base.partners_path)
+        log(f"{n} events, {len(partners)} partners, {expected_audit} decisions expected")
+
+        # baseline
+        sb = base.with_(topic_prefix="benchbase")
+        ensure_topics(sb, partners)
+        produce(sb, sb.topic("ingress"), events)
+        baseline(sb, n)
+        b_span, _ = audit_span(sb, expected_audit, args.timeout)
+        b_rate = n / b_span
+        log(f"baseline: {b_rate:,.0f} events/s")
+
+        # hub (faust) as its own process, like production
+        sh = base.with_(topic_prefix="benchhub")
+        ensure_topics(sh, partners)
+        produce(sh, sh.topic("ingress"), events)
+        henv = dict(env, NQF_HUB_TOPIC_PREFIX="benchhub")
+        logf = open(home / "router.log", "wb")
+        procs.append(subprocess.Popen([sys.executable, "-m", "hub", "router"], env=henv,
+                                      stdout=logf, stderr=subprocess.STDOUT))
+        h_span, _ = audit_span(sh, expected_audit, args.timeout)
+        h_rate = n / h_span
+        log(f"hub (faust): {h_rate:,.0f} events/s")
+        print(json.dumps({"hub_events_per_s": round(h_rate), "baseline_events_per_s": round(b_rate),
+                          "ratio": round(h_rate / b_rate, 3), "events": n, "decisions": expected_audit,
+                          "partners": len(partners)}))
+    finally:
+        for p in procs:
+            p.terminate()
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        broker.stop(base)
+
+
+if __name__ == "__main__":
+    main()

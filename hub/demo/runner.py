@@ -73,6 +73,7 @@ class Demo:
         self.say = say
         self.seed = seed
         self.procs: list[subprocess.Popen] = []
+        self.metrics_ports: dict[str, int] = {}
         self.started_broker = False
         self.tmp = Path(tempfile.mkdtemp(prefix="nqfhub-demo-"))
         self.prefix = f"demo{int(time.time() * 1000) % 10**10}"
@@ -151,9 +152,12 @@ class Demo:
             self.say(f"topics ready (prefix {self.prefix}), {len(partners)} partners: "
                      + ", ".join(f"{p.id} ({p.jurisdiction})" for p in partners.values()))
             env = self._env(secrets)
-            self._spawn(["router"], env, "router")
-            self._spawn(["deliver"], env, "deliver")
-            self.say("router and outbound worker started")
+            from hub.runtime.broker import free_port
+            self.metrics_ports = {"router": free_port(), "deliver": free_port()}
+            for name, port in self.metrics_ports.items():
+                self._spawn([name, "--metrics-port", str(port)], env, name)
+            self.say("router and outbound worker started (metrics on "
+                     + ", ".join(f"{n} :{p}" for n, p in self.metrics_ports.items()) + ")")
 
             # the input: N credentials from several jurisdictions, as an OB3 JSON Lines file
             from connectors.openbadges3.samples import sample_credentials

@@ -1,0 +1,135 @@
+"""Split one source into JSON records, never holding more than one bounded record in memory.
+
+Accepted shapes, decided without loading the source whole:
+
+* **JSON Lines** (`.jsonl` / `.ndjson`, or a first line that is a complete JSON object followed by
+  more content): one record per line, each line at most `limits.max_line_bytes`; an over-long
+  line is skipped (its bytes are read and dropped, not kept) with a located `InputTooLarge`, and
+  reading goes on with the next line.
+* **a JSON array** of records: the document is read with `read_bounded` up to
+  `limits.max_document_bytes`; each element is one record.
+* **a single JSON object**: one record, also bounded by `limits.max_document_bytes`.
+
+`iter_records` yields `RawRecord` or located `DecodeError`s; it never raises for bad input.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+from hub.errors import DecodeError, InputTooLarge
+from hub.sdk.inbound import Source
+from hub.sdk.limits import Limits, check_json_limits, load_json_document, read_bounded
+
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
+_SNIFF_BYTES = 64 * 1024
+_WS = b" \t\r\n\xef\xbb\xbf"
+
+
+@dataclass
+class RawRecord:
+    value: Any          # parsed JSON (limits already checked)
+    raw: bytes          # the record's bytes (original line, or re-serialised array element)
+    record: int         # 1-based record number in the source
+    line: int | None = None
+
+
+def _shape(source: Source, head: bytes) -> str:
+    """'jsonl', 'array' or 'single' from the name and the first bytes."""
+    if source.name.lower().endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    stripped = head.lstrip(_WS)
+    if stripped.startswith(b"["):
+        return "array"
+    nl = stripped.find(b"\n")
+    if stripped.startswith(b"{") and nl > 0 and stripped[nl:].strip(_WS):
+        try:
+            first = json.loads(stripped[:nl])
+        except (ValueError, RecursionError):
+            return "single"
+        if isinstance(first, dict):
+            return "jsonl"
+    return "single"
+
+
+def iter_records(source: Source, limits: Limits) -> Iterator[RawRecord | DecodeError]:
+    """Yield the records of `source` in order (see the module docstring for the shapes)."""
+    name = source.name
+    try:
+        with source.open() as f:
+            head = f.read(_SNIFF_BYTES)
+    except OSError as e:
+        yield DecodeError(f"cannot read the file ({e.__class__.__name__})", file=name)
+        return
+    shape = _shape(source, head)
+    with source.open() as f:
+        if shape == "jsonl":
+            yield from _jsonl(f, name, limits)
+        else:
+            yield from _document(f, name, limits, shape)
+
+
+def _document(f: IO[bytes], name: str, limits: Limits, shape: str) -> Iterator[RawRecord | DecodeError]:
+    try:
+        data = read_bounded(f, limits.max_document_bytes, file=name)
+        if not data.strip(_WS):
+            raise DecodeError("the file is empty", file=name)
+        value = load_json_document(data.removeprefix(b"\xef\xbb\xbf"), limits, file=name)
+    except DecodeError as e:
+        yield e.located(file=name)
+        return
+    if isinstance(value, list):
+        if len(value) > limits.max_records_per_document:
+            yield InputTooLarge(f"more than {limits.max_records_per_document} records in one document",
+                                file=name)
+            return
+        del data
+        for i, item in enumerate(value, start=1):
+            raw = json.dumps(item, ensure_ascii=False, separators=(",", ":")).encode()
+            yield RawRecord(item, raw, i)
+    else:
+        yield RawRecord(value, data, 1, None)
+
+
+def _jsonl(f: IO[bytes], name: str, limits: Limits) -> Iterator[RawRecord | DecodeError]:
+    limit = limits.max_line_bytes
+    lineno = record = 0
+    while True:
+        line = f.readline(limit + 1)
+        if not line:
+            return
+        lineno += 1
+        if len(line) > limit and not line.endswith(b"\n"):
+            while line and not line.endswith(b"\n"):   # drop the rest of the line unread-into-memory
+                line = f.readline(1 << 16)
+            record += 1
+            yield InputTooLarge(f"line is longer than the limit of {limit} bytes",
+                                file=name, record=record, line=lineno)
+            continue
+        body = line.strip(_WS) if lineno == 1 else line.strip()
+        if not body:
+            continue
+        record += 1
+        if record > limits.max_records_per_document:
+            yield InputTooLarge(f"more than {limits.max_records_per_document} records in one document",
+                                file=name, line=lineno)
+            return
+        try:
+            value = json.loads(body)
+            check_json_limits(value, limits, file=name, record=record)
+        except UnicodeDecodeError:
+            yield DecodeError("not UTF-8 text", file=name, record=record, line=lineno)
+            continue
+        except json.JSONDecodeError as e:
+            yield DecodeError(f"not valid JSON ({e.msg})", file=name, record=record, line=lineno)
+            continue
+        except RecursionError:
+            yield InputTooLarge(f"nesting deeper than {limits.max_depth}", file=name, record=record,
+                                line=lineno)
+            continue
+        except DecodeError as e:
+            yield e.located(line=lineno)
+            continue
+        yield RawRecord(value, body, record, lineno)

@@ -18,6 +18,7 @@ _EQF_URL = re.compile(r"data\.europa\.eu/snb/eqf/(\d+)\b")
 _EQF_NAMES = {"EQF", "EUROPEAN QUALIFICATIONS FRAMEWORK"}
 #: a framework code as mappings/levels/ names them: ZA-NQF, DE-DQR, UK-ENI-RQF, IN-NCrF ...
 _FRAMEWORK_CODE = re.compile(r"^[A-Z]{2,3}(-[A-Za-z0-9]+)+$")
+_SUBDIVISION = re.compile(r"^[A-Z]{2}-[A-Z0-9]{1,3}$")
 _NQF_TYPES = {"ext:nqf", "ext:qualificationframework", "ext:level"}
 
 
@@ -41,6 +42,9 @@ def issuer_org(issuer, field: str = "issuer") -> dict:
         return c.org(issuer)
     addr = issuer.get("address") or {}
     juris = _read(country, addr.get("addressCountryCode"), f"{field}.address.addressCountryCode")
+    region = str(addr.get("addressRegion") or "").strip().upper()
+    if juris and len(juris) == 2 and _SUBDIVISION.match(region) and region.startswith(juris + "-"):
+        juris = region          # an ISO 3166-2 subdivision such as GB-SCT (its own privacy regime)
     return c.org(issuer["id"], issuer.get("name"), juris)
 
 
@@ -97,21 +101,28 @@ def learner_of(cs: dict, field: str = "credentialSubject") -> dict:
     """
     ids: list[dict] = []
     email = cs.get("email")
+    full_name = cs.get("name")
+    birth_value, birth_field = cs.get("dateOfBirth"), f"{field}.dateOfBirth"
     if cs.get("id"):
         ids.append({"scheme": "ob3-subject-id", "value": cs["id"]})
-    for ident in cs.get("identifier") or []:
+    for i, ident in enumerate(cs.get("identifier") or []):
         itype, value = ident["identityType"], ident["identityHash"]
         if ident["hashed"]:
             salt = ident.get("salt")
             ids.append({"scheme": f"ob3-hash:{itype}", "value": f"{value}${salt}" if salt else value})
         elif itype == "emailAddress":
             email = email or value          # further plain e-mails are dropped (one email field)
+        elif itype == "name":
+            full_name = full_name or value
+        elif itype == "ext:dateOfBirth":   # how the openbadges3 encoder carries a birth date
+            if birth_value is None:
+                birth_value, birth_field = value, f"{field}.identifier[{i}].identityHash"
         else:
             ids.append({"scheme": f"ob3-identity:{itype}", "value": value})
     given, family = cs.get("givenName"), cs.get("familyName")
-    if given is None and family is None and cs.get("name"):
-        family = cs["name"]   # never split a full name; ICAO 9303 puts an unsplit name in the primary field
-    birth = _read(local_date, cs["dateOfBirth"], f"{field}.dateOfBirth") if cs.get("dateOfBirth") else None
+    if given is None and family is None and full_name:
+        family = full_name   # never split a full name; ICAO 9303 puts an unsplit name in the primary field
+    birth = _read(local_date, birth_value, birth_field) if birth_value else None
     return c.learner(given_names=given, family_name=family, birth_date=birth, national_ids=ids,
                      email=email)
 

@@ -3,7 +3,8 @@
 Accepted shapes, decided without loading the source whole:
 
 * **JSON Lines** (`.jsonl` / `.ndjson`, or a first line that is a complete JSON object followed by
-  more content): one record per line, each line at most `limits.max_line_bytes`; an over-long
+  more content): one record per line, each line at most `limits.max_line_bytes` (or the caller's
+  `line_limit`); an over-long
   line is skipped (its bytes are read and dropped, not kept) with a located `InputTooLarge`, and
   reading goes on with the next line.
 * **a JSON array** of records: the document is read with `read_bounded` up to
@@ -54,8 +55,12 @@ def _shape(source: Source, head: bytes) -> str:
     return "single"
 
 
-def iter_records(source: Source, limits: Limits) -> Iterator[RawRecord | DecodeError]:
-    """Yield the records of `source` in order (see the module docstring for the shapes)."""
+def iter_records(source: Source, limits: Limits, *,
+                 line_limit: int | None = None) -> Iterator[RawRecord | DecodeError]:
+    """Yield the records of `source` in order (see the module docstring for the shapes).
+
+    `line_limit` overrides `limits.max_line_bytes` for JSON Lines whose lines are whole
+    documents (a CLR transcript or an ELM credential is often larger than 64 KB)."""
     name = source.name
     try:
         with source.open() as f:
@@ -66,7 +71,7 @@ def iter_records(source: Source, limits: Limits) -> Iterator[RawRecord | DecodeE
     shape = _shape(source, head)
     with source.open() as f:
         if shape == "jsonl":
-            yield from _jsonl(f, name, limits)
+            yield from _jsonl(f, name, limits, line_limit or limits.max_line_bytes)
         else:
             yield from _document(f, name, limits, shape)
 
@@ -93,8 +98,7 @@ def _document(f: IO[bytes], name: str, limits: Limits, shape: str) -> Iterator[R
         yield RawRecord(value, data, 1, None)
 
 
-def _jsonl(f: IO[bytes], name: str, limits: Limits) -> Iterator[RawRecord | DecodeError]:
-    limit = limits.max_line_bytes
+def _jsonl(f: IO[bytes], name: str, limits: Limits, limit: int) -> Iterator[RawRecord | DecodeError]:
     lineno = record = 0
     while True:
         line = f.readline(limit + 1)

@@ -1,0 +1,333 @@
+"""PolicyEngine: decides forward / forward_minimised / hold / block for one event × partner.
+
+Semantics (mappings/privacy/README.md says the same for reviewers):
+1. Applicable regimes: the regime of the exporter (header.source.jurisdiction) and of the
+   learner (header.subject_jurisdiction), by country (GB-SCT → GB; DE → EU_GDPR through its
+   jurisdiction list), plus the hub policy, which applies to every decision.
+2. Purpose: the given one or the partner's first. Categories the purpose does not need are
+   removed even when the transfer is lawful (purpose limitation); rule conditions on categories
+   see what would be transferred after that removal.
+3. Within a regime: among route rules whose conditions match, the least restrictive available
+   outcome wins (one lawful route suffices); a route whose required evidence is missing either
+   is unavailable ('skip') or holds for it. No available route → the regime's fallback rules
+   (normally block, citing the general prohibition) or, if none matches, block. Restriction rules
+   apply on top: most restrictive wins.
+4. Across regimes: most restrictive wins (block > hold > forward_minimised > forward); when the
+   result is a forward, the minimisation steps of every regime are combined (drop beats
+   pseudonymise). A pseudonymisation without a partner key drops the field instead.
+5. No applicable rule at all → block.
+
+`decide` runs on the router's hot path. Everything that depends only on the decision's facts
+(not on the field values) is computed once per distinct fact tuple and cached; per event the
+engine reads the category paths, computes the age band and, if needed, copies the event.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from hub.errors import MappingFileError, PolicyError
+from hub.routing.policy._conditions import Facts, RegimeCtx
+from hub.routing.policy._fields import EventFields
+from hub.routing.policy._model import (NO_EVIDENCE, SEVERITY, Decision, Evidence, Partner,
+                                       most_restrictive)
+from hub.routing.policy._pseudonym import PseudonymKeys, pseudonym
+from hub.routing.policy._rules import Outcome, Regime, Rule, load_rules
+
+_CACHE_MAX = 65536
+_FORWARDS = ("forward", "forward_minimised")
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """The value-independent part of a decision (cached per fact tuple)."""
+
+    action: str
+    rules: tuple[str, ...]
+    legal_basis: tuple[str, ...]
+    regimes: tuple[str, ...]
+    drop: frozenset
+    pseudo: frozenset
+    waiting_for: tuple[str, ...]
+    present: tuple[str, ...]
+    purpose: str | None
+    rule_regime: dict
+    regime_outcomes: dict
+    notes: tuple[str, ...]
+
+
+class PolicyEngine:
+    """Compiled rules. Build with `PolicyEngine.load(rules_dir)`; thread-compatible (the cache is
+    a plain dict; concurrent writers can only compute the same value twice)."""
+
+    def __init__(self, vocab, regimes: list[Regime], *, rules_dir: Path | None = None,
+                 pseudonym_keys: PseudonymKeys | None = None, catalog=None):
+        from hub.schemas import EVENT_TYPES
+        from hub.schemas import catalog as _catalog
+
+        self.vocab = vocab
+        self.regimes = regimes
+        self.rules_dir = rules_dir
+        self.keys = pseudonym_keys
+        self.problems: list[str] = []
+        self.notes: list[str] = []
+        self._always = [r for r in regimes if r.always]
+        self._by_country: dict[str, list[Regime]] = {}
+        for r in regimes:
+            if not r.always:
+                for j in r.jurisdictions:
+                    self._by_country.setdefault(j, []).append(r)
+        self.rules: dict[str, Rule] = {rule.id: rule for r in regimes for rule in r.rules}
+        self._nomatch = {r.id: _no_match_rule(r) for r in regimes}
+        cat = catalog or _catalog()
+        self._fields: dict[str, EventFields] = {}
+        links: dict[str, list] = {}
+        for et, path, c in vocab.record_links:
+            links.setdefault(et, []).append((path, c))
+        for et in EVENT_TYPES:
+            entry = cat.for_event_type(et)
+            pairs = [(cf.path, cf.category) for cf in entry.categories] + links.get(et, [])
+            for _, c in pairs:
+                if vocab.categories and c not in vocab.categories:
+                    self.problems.append(f"schemas: {et}: category {c} is not in hub.yaml categories")
+            try:
+                self._fields[et] = EventFields(et, entry.expanded, pairs, _removable(vocab))
+            except PolicyError as e:
+                self.problems.append(f"schemas: {e}")
+        self._non_removable = vocab.non_removable
+        self._cache: dict = {}
+        self._held_cache: dict = {}
+
+    # ---- construction --------------------------------------------------------------------
+    @classmethod
+    def load(cls, rules_dir: Path, *, pseudonym_keys: PseudonymKeys | None = None) -> "PolicyEngine":
+        """Read, validate (JSON Schema) and compile every rule file under `rules_dir`.
+
+        Raises MappingFileError listing every problem of every file at once."""
+        vocab, regimes, problems = load_rules(Path(rules_dir))
+        if problems:
+            raise MappingFileError(f"{len(problems)} problem(s) in privacy rules under {rules_dir}", problems)
+        engine = cls(vocab, regimes, rules_dir=Path(rules_dir), pseudonym_keys=pseudonym_keys)
+        if engine.problems:
+            raise MappingFileError(f"{len(engine.problems)} problem(s) in privacy rules under {rules_dir}",
+                                   engine.problems)
+        return engine
+
+    # ---- the decision --------------------------------------------------------------------
+    def decide(self, event: dict, partner: Partner, *, purpose: str | None = None,
+               at: dt.date | None = None, evidence: Evidence | None = None) -> Decision:
+        """Decide for one event × partner. Never mutates `event`. Raises PolicyError when the
+        event lacks the header fields the decision needs (the router dead-letters it)."""
+        try:
+            h = event["header"]
+            src = h["source"]
+            et = h["event_type"]
+            fields = self._fields[et]
+            exp_j, exp_nature, subj_j = src["jurisdiction"], src["authority_type"], h["subject_jurisdiction"]
+        except (KeyError, TypeError):
+            raise PolicyError("event lacks header.event_type/source/subject_jurisdiction "
+                              "or has an unknown event type") from None
+        if at is None:
+            at = dt.datetime.now(dt.timezone.utc).date()
+        present = fields.present(event)
+        age = _age(event, at) if "identity.birth_date" in present else None
+        if purpose is None:
+            purpose = partner.purposes[0] if partner.purposes else None
+        ev = evidence or NO_EVIDENCE
+        held = self._held_kinds(partner.instruments, ev.instrument_ids, ev.authorisation_ids)
+        keys = self.keys
+        key_bytes = keys.get(partner.id) if keys is not None else None
+        ck = (et, exp_j, exp_nature, subj_j, partner.jurisdiction, partner.legal_nature,
+              partner.purposes, purpose, present, age, held, bool(ev.consent_ids), at,
+              key_bytes is not None)
+        plan = self._cache.get(ck)
+        if plan is None:
+            plan = self._plan(et, exp_j, exp_nature, subj_j, partner, purpose, present, age, held,
+                              bool(ev.consent_ids), at, key_bytes is not None)
+            if len(self._cache) >= _CACHE_MAX:
+                self._cache.clear()
+            self._cache[ck] = plan
+        if plan.action == "forward":
+            out = event
+        elif plan.action == "forward_minimised":
+            out = fields.apply(event, plan.drop, plan.pseudo,
+                               (lambda s, v, k=key_bytes: pseudonym(k, s, v)) if plan.pseudo else None)
+        else:
+            out = None
+        return Decision(
+            action=plan.action, rules=list(plan.rules), legal_basis=list(plan.legal_basis),
+            regimes=list(plan.regimes), removed_categories=sorted(plan.drop),
+            categories_present=list(plan.present), waiting_for=list(plan.waiting_for), event=out,
+            purpose=plan.purpose, pseudonymised_categories=sorted(plan.pseudo),
+            rule_regime=plan.rule_regime, regime_outcomes=plan.regime_outcomes, notes=list(plan.notes))
+
+    def _held_kinds(self, instruments, inst_ids, auth_ids) -> frozenset:
+        k = (instruments, inst_ids, auth_ids)
+        got = self._held_cache.get(k)
+        if got is None:
+            got = frozenset(i.split(":", 1)[0] for i in (*instruments, *inst_ids, *auth_ids))
+            if len(self._held_cache) > 4096:
+                self._held_cache.clear()
+            self._held_cache[k] = got
+        return got
+
+    def applicable_regimes(self, exporter_jurisdiction: str, learner_jurisdiction: str) -> dict[str, set]:
+        roles: dict[str, set] = {}
+        for reg in self._by_country.get(exporter_jurisdiction.split("-", 1)[0], ()):
+            roles.setdefault(reg.id, set()).add("exporter")
+        for reg in self._by_country.get(learner_jurisdiction.split("-", 1)[0], ()):
+            roles.setdefault(reg.id, set()).add("learner")
+        return roles
+
+    def _plan(self, et, exp_j, exp_nature, subj_j, partner: Partner, purpose, present, age, held,
+              has_consent, at, has_key) -> _Plan:
+        roles = self.applicable_regimes(exp_j, subj_j)
+        by_id = {r.id: r for r in self.regimes}
+        needed = self.vocab.purposes.get(purpose) if purpose else None
+        transferred = present & (needed | self._non_removable) if needed is not None else present
+        f = Facts(event_type=et, exporter_country=exp_j.split("-", 1)[0], exporter_nature=exp_nature,
+                  learner_country=subj_j.split("-", 1)[0], dest_country=partner.country,
+                  recipient_nature=partner.legal_nature, present=present, transferred=transferred,
+                  age=age, purpose=purpose, purpose_known=needed is not None,
+                  purpose_declared=purpose in partner.purposes, held_kinds=held,
+                  has_consent=has_consent, at=at, other_regimes=bool(roles))
+        evaluated: list[tuple[Regime, str, list, set]] = []
+        for reg in [by_id[r] for r in roles] + self._always:
+            rc = RegimeCtx(frozenset(roles.get(reg.id, ())), _band(age, reg.child_under), reg.special,
+                           reg.jurisdictions)
+            action, parts, waiting = self._eval_regime(reg, f, rc)
+            evaluated.append((reg, action, parts, waiting))
+        final = most_restrictive(a for _, a, _, _ in evaluated)
+        rule_list: list[Rule] = []
+        waiting: set = set()
+        drop: set = set()
+        pseudo: set = set()
+        notes: list[str] = []
+        for reg, action, parts, wait in evaluated:
+            if final in _FORWARDS:
+                for rule, out, _ in parts:
+                    rule_list.append(rule)
+                    if out.purpose_limitation and needed is not None:
+                        drop |= present - needed - self._non_removable
+                    for cat, op in out.minimise:
+                        (drop if op == "drop" else pseudo).add(cat)
+            elif action == final:
+                rule_list.extend(rule for rule, out, _ in parts if out.action == final)
+                waiting |= wait
+        drop &= present
+        pseudo = (pseudo & present) - drop
+        if pseudo and not has_key:
+            notes.append("no pseudonym key for this partner: identifiers dropped instead of pseudonymised")
+            drop |= pseudo
+            pseudo = set()
+        if final in _FORWARDS:
+            final = "forward_minimised" if (drop or pseudo) else "forward"
+        seen: set = set()
+        rules, basis = [], []
+        for r in rule_list:
+            if r.id not in seen:
+                seen.add(r.id)
+                rules.append(r.id)
+                if r.basis_code not in basis:
+                    basis.append(r.basis_code)
+        outcomes = {reg.id: {"action": action, "rules": [r.id for r, _, _ in parts],
+                             "roles": sorted(roles.get(reg.id, ())),
+                             **({"waiting_for": sorted(wait)} if wait else {})}
+                    for reg, action, parts, wait in evaluated}
+        return _Plan(action=final, rules=tuple(rules), legal_basis=tuple(basis),
+                     regimes=tuple(reg.id for reg, _, _, _ in evaluated),
+                     drop=frozenset(drop), pseudo=frozenset(pseudo),
+                     waiting_for=tuple(sorted(waiting)) if final == "hold" else (),
+                     present=tuple(sorted(present)), purpose=purpose,
+                     rule_regime={r.id: r.regime for r in rule_list}, regime_outcomes=outcomes,
+                     notes=tuple(notes))
+
+    def _eval_regime(self, reg: Regime, f: Facts, rc: RegimeCtx):
+        """(action, [(rule, outcome, missing evidence)], waiting_for) for one regime."""
+        at = f.at
+        parts: list = []
+        if reg.requires_route:
+            cands = []
+            for r in reg.routes:
+                if r.in_force(at) and r.matches(f, rc):
+                    un = r.unmet(f) if r.requires else None
+                    if un is None:
+                        cands.append((r, r.then, ()))
+                    elif un[0].action != "skip":
+                        cands.append((r, un[0], un[1]))
+            if cands:
+                best = min(SEVERITY[o.action] for _, o, _ in cands)
+                chosen = [c for c in cands if SEVERITY[c[1].action] == best]
+                parts.extend(chosen if best >= SEVERITY["hold"] else chosen[:1])
+            else:
+                fb = [(r, r.then, ()) for r in reg.fallbacks if r.in_force(at) and r.matches(f, rc)]
+                parts.extend(fb or [(self._nomatch[reg.id], _BLOCK, ())])
+        for r in reg.restrictions:
+            if r.in_force(at) and r.matches(f, rc):
+                un = r.unmet(f) if r.requires else None
+                if un is None:
+                    parts.append((r, r.then, ()))
+                elif un[0].action != "skip":
+                    parts.append((r, un[0], un[1]))
+        action = most_restrictive(o.action for _, o, _ in parts) if parts else "forward"
+        waiting = {k for _, o, m in parts if o.action == "hold" for k in m} if action == "hold" else set()
+        return action, parts, waiting
+
+    # ---- review --------------------------------------------------------------------------
+    def lint(self) -> list[str]:
+        """Problems a loaded engine can still have: failing worked examples. (Schema and
+        cross-reference problems make `load` fail; `lint_directory` reports those too.)"""
+        from hub.routing.policy._examples import run_examples
+        return [p for p in run_examples(self) if p]
+
+    def review_notes(self, today: dt.date | None = None) -> list[str]:
+        """Warnings that do not fail lint: unverified list entries, overdue reviews, low confidence."""
+        today = today or dt.date.today()
+        out: list[str] = []
+        for reg in self.regimes:
+            out.extend(reg.unverified_entries)
+            for w in reg.watch:
+                out.append(f"{reg.source_file}: watch: {w}")
+            for r in reg.rules:
+                if r.review_by and r.review_by < today:
+                    out.append(f"{reg.source_file}: {r.id}: review was due {r.review_by}")
+                if r.confidence.get("verification") == "unverified":
+                    out.append(f"{reg.source_file}: {r.id}: unverified ({r.confidence['level']} confidence) "
+                               "— check against the law text before relying on it")
+        return out
+
+
+_BLOCK = Outcome("block")
+
+
+def _removable(vocab) -> dict[str, bool]:
+    return {c: d.get("removable", True) for c, d in vocab.categories.items()}
+
+
+def _no_match_rule(reg: Regime) -> Rule:
+    return Rule(
+        id=f"{reg.id.replace('_', '-')}-NO-MATCHING-RULE", regime=reg.id, kind="fallback", version=1,
+        status="active", effective_from=dt.date.min, effective_until=None,
+        summary="No rule of this regime permits the transfer, so the hub blocks it (default deny).",
+        legal_basis={"instrument": "nqf-hub policy", "provision": "default deny", "source": "mappings/privacy/README.md"},
+        basis_code=f"{reg.id}: no matching rule (hub default deny)",
+        confidence={"level": "high", "verification": "seen_primary"}, conds=[], requires=(),
+        then=_BLOCK, otherwise=None, obligations=[], examples=[], source_file=reg.source_file)
+
+
+def _age(event: dict, at: dt.date) -> int | None:
+    learner = event.get("learner")
+    b = learner.get("birth_date") if isinstance(learner, dict) else None
+    if not isinstance(b, dt.date):
+        return None
+    years = at.year - b.year - ((at.month, at.day) < (b.month, b.day))
+    return None if years < 0 else min(years, 21)
+
+
+def _band(age: int | None, child_under: int | None) -> str:
+    if age is None:
+        return "unknown"
+    if child_under is None:
+        return "adult"
+    return "child" if age < child_under else "adult"

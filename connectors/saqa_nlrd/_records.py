@@ -22,7 +22,7 @@ class LineError(Exception):
         self.reason = reason
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def parse_ccyymmdd(v: str) -> dt.date | None:
     """A CCYYMMDD date, or None when `v` is not one."""
     if len(v) != 8 or not v.isdigit():

@@ -2,24 +2,15 @@
 from __future__ import annotations
 
 import copy
-import json
 
-import avro.schema
 import pytest
-from avro.compatibility import ReaderWriterCompatibilityChecker, SchemaCompatibilityType
 
 from hub.config import PROJECT_ROOT
 from hub.schemas import EVENT_TYPES, Catalog, catalog
+from hub.schemas_release import compatible
 
 PERSONAL_FIELDS = {"given_names", "family_name", "birth_date", "national_ids", "email", "gender",
                    "citizenship", "ethnicity", "disability", "home_language", "functional_ratings"}
-
-
-def compatible(reader: dict, writer: dict) -> bool:
-    r = avro.schema.parse(json.dumps(reader))
-    w = avro.schema.parse(json.dumps(writer))
-    res = ReaderWriterCompatibilityChecker().get_compatibility(r, w)
-    return res.compatibility == SchemaCompatibilityType.compatible
 
 
 def test_every_schema_parses_and_every_event_type_has_one():

@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from hub.sdk.inbound import DecodeContext
-from hub.sdk.xml import XML_LANG, element_path, fingerprint
+from hub.sdk.xml import XML_LANG, element_path, fingerprint, millis, token
 
 NS = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
 E = f"{{{NS}}}"
@@ -37,13 +37,6 @@ def kids(el, name):
 
 def kid(el, name):
     return next(el.iterchildren(E + name), None)
-
-
-def token(el) -> str | None:
-    if el is None:
-        return None
-    t = " ".join("".join(el.itertext()).split())
-    return t or None
 
 
 def text(el, name) -> str | None:
@@ -71,7 +64,13 @@ def parse_date(value: str | None) -> dt.date | None:
 
 
 def typed_ids(el) -> list[tuple[str, str]]:
-    return [(i.get("type"), token(i)) for i in kids(el, "identifier") if token(i)]
+    """(type, value) of `identifier` children; values keep inner spaces (Erasmus codes pad)."""
+    out = []
+    for i in kids(el, "identifier"):
+        v = (i.text or "").strip()
+        if v:
+            out.append((" ".join((i.get("type") or "").split()), v))
+    return out
 
 
 def pick_id(ids: list[tuple[str, str]], prefer: tuple[str, ...]) -> tuple[str, str] | None:
@@ -272,9 +271,9 @@ class ElmoMapper:
                awarded_on: dt.date, grade, scheme_id, credits_earned, parts, documents,
                record_ref: str, lkey: str) -> dict:
         country = rep.issuer["jurisdiction"]
-        header = self.ctx.header("CredentialIssued", subject=credential_id,
-                                 document_id=self.document_id, record_ref=record_ref,
-                                 occurred_at=awarded_on, jurisdiction=country)
+        header = millis(self.ctx.header("CredentialIssued", subject=credential_id,
+                                        document_id=self.document_id, record_ref=record_ref,
+                                        occurred_at=awarded_on, jurisdiction=country))
         return {
             "header": header, "credential_id": credential_id, "learner": learner,
             "qualification": qualification, "issuer": rep.issuer, "awarded_on": awarded_on,

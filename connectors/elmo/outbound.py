@@ -29,6 +29,11 @@ UTC = dt.timezone.utc
 pyxb.utils.domutils.BindingDOMSupport.SetDefaultNamespace(B.Namespace)
 
 
+def _tok(value) -> str:
+    """xs:token form (pyxb refuses runs of spaces that the XSD would collapse anyway)."""
+    return " ".join(str(value).split())
+
+
 def _country(code: str | None) -> str | None:
     return code if code and len(code) == 2 and code.isalpha() and code.isupper() else None
 
@@ -88,9 +93,9 @@ class ElmoOutbound(Encoder):
         if _country(learner.get("citizenship")):
             le.citizenship = learner["citizenship"]
         for nid in learner.get("national_ids") or []:
-            le.identifier.append(B.TypedToken(nid["value"], type=nid["scheme"]))
-        le.givenNames = learner.get("given_names") or ""
-        le.familyName = learner.get("family_name") or ""
+            le.identifier.append(B.TypedToken(_tok(nid["value"]), type=_tok(nid["scheme"])))
+        le.givenNames = _tok(learner.get("given_names") or "")
+        le.familyName = _tok(learner.get("family_name") or "")
         if learner.get("birth_date"):
             le.bday = learner["birth_date"]
         if str(learner.get("gender")) in {"0", "1", "2", "9"}:
@@ -103,8 +108,8 @@ class ElmoOutbound(Encoder):
         if _country(org.get("jurisdiction")):
             iss.country = org["jurisdiction"]
         t, v = _split_id(org["id"])
-        iss.identifier.append(B.TypedToken(v, type=t))
-        iss.title.append(B.TokenWithOptionalLang(org.get("name") or org["id"]))
+        iss.identifier.append(B.TypedToken(_tok(v), type=_tok(t)))
+        iss.title.append(B.TokenWithOptionalLang(_tok(org.get("name") or org["id"])))
         iss.url = f"https://{v}/" if t == "schac" else ""
         return iss
 
@@ -131,12 +136,12 @@ class ElmoOutbound(Encoder):
              isced: str | None):
         los = B.LearningOpportunitySpecification()
         if ident:
-            los.identifier.append(B.TypedToken(ident[1], type=ident[0]))
-        los.title.append(B.TokenWithOptionalLang(title or ""))
+            los.identifier.append(B.TypedToken(_tok(ident[1]), type=_tok(ident[0])))
+        los.title.append(B.TokenWithOptionalLang(_tok(title or "")))
         if los_type in LOS_TYPES:
             los.type = los_type
         if isced:
-            los.iscedCode = isced
+            los.iscedCode = _tok(isced)
         return los
 
     @staticmethod
@@ -164,7 +169,7 @@ class ElmoOutbound(Encoder):
             if ev.get("grading_scheme"):
                 loi.gradingSchemeLocalId = "g1"
             if ev.get("grade"):
-                loi.resultLabel = ev["grade"]
+                loi.resultLabel = _tok(ev["grade"])
             self._credit(loi, ev.get("credits_earned") or q.get("credits"))
             self._levels(loi, q.get("levels") or [], country)
             self._attach(los, loi)
@@ -196,7 +201,7 @@ class ElmoOutbound(Encoder):
             if p.get("status") in STATUSES:
                 loi.status = p["status"]
             if p.get("grade"):
-                loi.resultLabel = p["grade"]
+                loi.resultLabel = _tok(p["grade"])
             self._credit(loi, p.get("credits"))
             self._levels(loi, p.get("levels") or [], country)
             self._attach(los, loi)
@@ -261,7 +266,7 @@ def _decision_dom(ev: dict):
     doc = minidom.Document()
 
     def el(name, text=None, **attrs):
-        e = doc.createElementNS(RECOGNITION_NS, f"rec:{name}")
+        e = doc.createElementNS(RECOGNITION_NS, name)
         for k, v in attrs.items():
             if v is not None:
                 e.setAttribute(k, str(v))
@@ -271,7 +276,7 @@ def _decision_dom(ev: dict):
 
     root = el("recognitionDecision", decisionId=ev["decision_id"], requestId=ev["request_id"],
               credentialId=ev["credential_id"])
-    root.setAttribute("xmlns:rec", RECOGNITION_NS)
+    root.setAttribute("xmlns", RECOGNITION_NS)
     root.appendChild(el("outcome", ev["outcome"]))
     if ev.get("target_framework"):
         root.appendChild(el("targetFramework", ev["target_framework"]))

@@ -37,8 +37,8 @@ PROLOG_WINDOW = 64 * 1024
 
 __all__ = [
     "XML_LANG", "XML_NS", "XmlRecord", "check_prolog", "clark", "element_path", "fingerprint",
-    "hardened_parser", "iter_records", "load_schema", "localname", "parse_document",
-    "schema_errors", "syntax_error",
+    "hardened_parser", "iter_records", "load_schema", "localname", "millis", "parse_document",
+    "schema_errors", "syntax_error", "token",
 ]
 
 
@@ -55,6 +55,26 @@ def clark(ns: str, name: str) -> str:
 def localname(el) -> str:
     tag = el.tag if isinstance(el.tag, str) else ""
     return tag.rsplit("}", 1)[-1]
+
+
+def token(el) -> str | None:
+    """All text of an element with whitespace collapsed (xs:token semantics); None if empty."""
+    if el is None:
+        return None
+    t = " ".join("".join(el.itertext()).split())
+    return t or None
+
+
+def millis(header: dict) -> dict:
+    """Truncate the header timestamps to milliseconds (their Avro precision), in place.
+
+    Connectors call this so that an event equals itself after an Avro round trip.
+    """
+    for k in ("occurred_at", "recorded_at"):
+        v = header.get(k)
+        if v is not None and v.microsecond % 1000:
+            header[k] = v.replace(microsecond=v.microsecond // 1000 * 1000)
+    return header
 
 
 def element_path(el) -> str:
@@ -249,14 +269,16 @@ class XmlRecord:
 
 def iter_records(stream: IO[bytes], limits: Limits, record_tags: Iterable[str], *,
                  file: str | None = None, max_document_bytes: int | None = None,
-                 parent_tags: Iterable[str] | None = None) -> Iterator[XmlRecord]:
+                 parent_tags: Iterable[str] | None = None,
+                 root_tag: str | None = None) -> Iterator[XmlRecord]:
     """Stream the elements whose Clark tag is in `record_tags`, one complete subtree at a time.
 
     Memory stays bounded: each record is cleared after the consumer has advanced, and nothing
     outside records is kept. `parent_tags` (Clark names), when given, restricts records to
     direct children of those elements (so nested elements with the same name are not records).
     Size of the whole stream is bounded by `max_document_bytes` (default: limits) and the count
-    of records by `limits.max_records_per_document`.
+    of records by `limits.max_records_per_document`. `root_tag` (Clark name), when given, must be
+    the document element, else a located DecodeError is raised before any record.
     """
     tags = set(record_tags)
     parents = set(parent_tags) if parent_tags else None
@@ -264,6 +286,11 @@ def iter_records(stream: IO[bytes], limits: Limits, record_tags: Iterable[str], 
     number = 0
     inside = 0  # depth of record nesting (records within records are part of the outer one)
     for event, el, names in _events(stream, limits, file=file, max_bytes=limit):
+        if root_tag is not None and len(names) == 1 and event == "start" and el.tag != root_tag:
+            raise DecodeError(f"root element is '{localname(el)}', expected "
+                              f"'{root_tag.rsplit('}', 1)[-1]}' in namespace "
+                              f"{root_tag[1:].split('}', 1)[0]}", file=file, line=el.sourceline,
+                              field="/" + localname(el))
         if el.tag not in tags:
             continue
         if parents is not None:
@@ -310,11 +337,16 @@ class _LocalOnlyResolver(etree.Resolver):
         raise etree.XMLSchemaParseError(f"schema import outside the schema folder refused: {url}")
 
 
-def load_schema(path: Path, mapping: dict[str, Path] | None = None) -> etree.XMLSchema:
-    """Compile an XSD from disk; imports resolve only to local files (never the network)."""
+def load_schema(path: Path, mapping: dict[str, Path] | None = None,
+                allowed_root: Path | None = None) -> etree.XMLSchema:
+    """Compile an XSD from disk; imports resolve only to local files (never the network).
+
+    Imports may name files under the schema's folder (or under `allowed_root`); `mapping` maps
+    import URLs to local files (used by tests to stand in for official imports).
+    """
     parser = hardened_parser()
     path = Path(path).resolve()
-    parser.resolvers.add(_LocalOnlyResolver(path.parent, mapping))
+    parser.resolvers.add(_LocalOnlyResolver(Path(allowed_root or path.parent), mapping))
     doc = etree.parse(str(path), parser)
     return etree.XMLSchema(doc)
 
@@ -327,6 +359,7 @@ _SANITISE = [
      "the value is not accepted by the pattern"),
     (re.compile(r"is not accepted by the pattern '.*?'", re.S), "is not accepted by the pattern"),
     (re.compile(r"key-sequence \[.*?\]", re.S), "key-sequence [...]"),
+    (re.compile(r"is not an element of the set \{.*?\}", re.S), "is not one of the allowed values"),
     (re.compile(r"\{[A-Za-z][A-Za-z0-9+.-]*:[^}]*\}"), ""),
 ]
 

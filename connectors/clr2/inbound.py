@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors._vc.documents import RawRecord, iter_records
-from connectors._vc.validation import SchemaCheck, json_path
+from connectors._vc.validation import SchemaCheck
 from connectors.openbadges3.inbound import CREDENTIAL_SCHEMA, VC11_CONTEXT
 from connectors.openbadges3.mapping import FieldProblem, issuer_org, learner_of, to_credential_issued
 from hub.errors import DecodeError
@@ -120,4 +120,4 @@ class Clr2Inbound(Inbound):
             src["jurisdiction"] = ev["header"]["subject_jurisdiction"] = clr_issuer["jurisdiction"]
 
 
-__all__ = ["Clr2Inbound", "jwt_payload", "json_path"]
+__all__ = ["Clr2Inbound", "jwt_payload"]

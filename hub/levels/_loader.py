@@ -18,6 +18,7 @@ from hub.errors import MappingFileError
 from hub.levels._model import NONE, Framework, Level, Link, Row, is_inferred
 
 SCHEMA_PATH = Path(__file__).with_name("level_file.schema.json")
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=1)
@@ -162,7 +163,7 @@ def load_dir(directory: Path | str) -> dict[str, Framework]:
     for p in files:
         name = p.name
         try:
-            doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+            doc = yaml.load(p.read_text(encoding="utf-8"), Loader=_YamlLoader)  # noqa: S506 (safe loader)
         except yaml.YAMLError as e:
             mark = getattr(e, "problem_mark", None)
             where = f"line {mark.line + 1}" if mark else "(file)"

@@ -1,0 +1,10 @@
+"""Regenerate the LOQ pyxb bindings:  python -m connectors.eu_qdr._bindings"""
+from pathlib import Path
+
+from hub.sdk.xml import generate_bindings
+
+HERE = Path(__file__).resolve().parent
+
+if __name__ == "__main__":
+    print("wrote", generate_bindings(HERE.parent / "_schema" / "loq_subset.xsd", HERE, "loq_v3",
+                                     "python -m connectors.eu_qdr._bindings"))

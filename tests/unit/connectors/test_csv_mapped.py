@@ -246,3 +246,17 @@ def test_lookup_date_number():
         with pytest.raises(tr.CellError):
             tr.SIMPLE["number"](bad)
     assert tr.SIMPLE["slug"]("École Supérieure d'Ex") == "ecole-superieure-d-ex"
+
+
+# ---- the real column list (../shared/reference/formats/REPORT.md, India NAD) ---------------------
+def test_nad_mapping_reads_only_columns_named_in_the_reference(reference):
+    import re
+    report = (reference / "formats" / "REPORT.md").read_text()
+    line = next(x for x in report.splitlines() if "ORG_NAME, ACADEMIC_COURSE_ID" in x)
+    tokens = re.split(r"[\s,`()]+", line)
+    named = {t for t in tokens if re.fullmatch(r"[A-Z][A-Z0-9_{}n]*[A-Z0-9}]", t)}
+    named = {c.replace("{n}", "1") for c in named}
+    m = load_mapping(MAPPINGS / f"{NAD}.yaml")
+    used = {re.sub(r"^SUB\d+", "SUB1", c) for c in m.columns}
+    assert used <= named, sorted(used - named)
+    assert set(m.required_columns) <= named

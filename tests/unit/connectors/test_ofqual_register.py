@@ -7,7 +7,6 @@ import json
 import re
 from pathlib import Path
 
-
 from connectors.ofqual_register import OfqualRegisterInbound
 from connectors.ofqual_register._mapping import (ORGANISATION_DROPPED, ORGANISATION_FIELDS,
                                                  QUALIFICATION_DROPPED, QUALIFICATION_FIELDS)

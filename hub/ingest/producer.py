@@ -77,6 +77,7 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
             failures.append(err.str())
 
     n = 0
+    accepted_by_jurisdiction: dict[str, int] = {}   # metrics (hub.observability): events in per connector
     for item, data in items:
         n += 1
         if isinstance(item, DecodeError):
@@ -95,6 +96,8 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
                      [("nqfhub.event_type", ev["header"]["event_type"].encode()),
                       ("nqfhub.trace_id", ev["header"]["trace_id"].encode())], acked)
             summary.ingested += 1
+            j = ev["header"]["source"].get("jurisdiction") or ""        # metrics: per jurisdiction
+            accepted_by_jurisdiction[j] = accepted_by_jurisdiction.get(j, 0) + 1
         if n % 1000 == 0:
             producer.poll(0)
             if progress:
@@ -104,6 +107,11 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
         progress.update(n, summary.rejected, force=True)
     summary.elapsed_s = time.monotonic() - t0
     summary.failed = len(failures) + remaining
+    # ---- metrics (hub.observability): events in/out per connector and jurisdiction ----------
+    if not summary.failed:
+        from hub.observability.metrics import record_ingest
+        record_ingest(connector, accepted_by_jurisdiction, summary.rejected)
+    # ---- end metrics --------------------------------------------------------------------------
     if summary.failed:
         raise BrokerError(f"{summary.failed} record(s) were not acknowledged by Kafka "
                           f"(first error: {failures[0] if failures else 'flush timed out'})")

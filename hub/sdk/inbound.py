@@ -80,7 +80,7 @@ class DecodeContext:
     source: SourceDefaults
     limits: Limits = DEFAULT_LIMITS
     options: dict = field(default_factory=dict)
-    now: dt.datetime = field(default_factory=lambda: dt.datetime.now(UTC))
+    now: dt.datetime = field(default_factory=lambda: _millis(dt.datetime.now(UTC)))
 
     def header(self, event_type: str, *, subject: str, document_id: str | None = None,
                record_ref: str | None = None, occurred_at: dt.datetime | dt.date | None = None,
@@ -99,6 +99,8 @@ class DecodeContext:
             occurred_at = dt.datetime(occurred_at.year, occurred_at.month, occurred_at.day, tzinfo=UTC)
         elif isinstance(occurred_at, dt.datetime) and occurred_at.tzinfo is None:
             occurred_at = occurred_at.replace(tzinfo=UTC)
+        if occurred_at is not None:
+            occurred_at = _millis(occurred_at)
         return {
             "event_id": event_id,
             "event_type": event_type,
@@ -115,6 +117,11 @@ class DecodeContext:
             "subject_jurisdiction": subject_jurisdiction or juris,
             "trace_id": hashlib.sha256(event_id.encode()).hexdigest()[:32],
         }
+
+
+def _millis(t: dt.datetime) -> dt.datetime:
+    """Timestamps are timestamp-millis on the wire: truncate so decode(encode(e)) == e."""
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
 class Inbound(ABC):

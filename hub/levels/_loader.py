@@ -8,6 +8,7 @@ collected and raised together as one `MappingFileError`, so a reviewer fixes the
 from __future__ import annotations
 
 import json
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,7 +19,27 @@ from hub.errors import MappingFileError
 from hub.levels._model import NONE, Framework, Level, Link, Row, is_inferred
 
 SCHEMA_PATH = Path(__file__).with_name("level_file.schema.json")
-_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YamlLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """Safe loader with its own resolver table, so nothing else in the process can change how
+    level files read. Only true/false are booleans (the country code NO stays a string) and
+    dates stay strings (the schema checks them as 'YYYY[-MM[-DD]]')."""
+
+    yaml_implicit_resolvers: dict = {}
+
+
+for _tag, _rx, _first in (
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)"
+                              r"|[-+]?0x[0-9a-fA-F_]+)$", "-+0123456789"),
+    ("tag:yaml.org,2002:float", r"^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?"
+                                r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?|[-+]?\.(?:inf|Inf|INF)"
+                                r"|\.(?:nan|NaN|NAN))$", "-+0123456789."),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+):
+    _YamlLoader.add_implicit_resolver(_tag, re.compile(_rx), list(_first))
 
 
 @lru_cache(maxsize=1)

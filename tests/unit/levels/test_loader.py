@@ -113,12 +113,22 @@ def test_cross_file_checks(tmp_path):
     assert "Wrong-Name.yaml: code: must match the file name" in text
 
 
-def test_yaml_norway_problem_is_caught(tmp_path):
+def test_country_code_no_stays_a_string(tmp_path):
     d = _copy(tmp_path, ["EQF", "NO-NKR"])
     p = d / "NO-NKR.yaml"
     p.write_text(p.read_text().replace('jurisdictions: ["NO"]', "jurisdictions: [NO]"))
-    with pytest.raises(MappingFileError, match=r"jurisdictions\[0\]"):
-        load_dir(d)
+    assert load_dir(d)["NO-NKR"].jurisdictions == ("NO",)
+
+
+def test_global_yaml_resolver_changes_do_not_affect_level_files(tmp_path, monkeypatch):
+    """Another module stripping PyYAML's shared resolvers must not change how levels read."""
+    shared = yaml.resolver.Resolver.yaml_implicit_resolvers
+    stripped = {k: [(t, rx) for t, rx in v if t != "tag:yaml.org,2002:bool"] for k, v in shared.items()}
+    monkeypatch.setattr(yaml.resolver.Resolver, "yaml_implicit_resolvers", stripped)
+    monkeypatch.setattr(yaml.resolver.BaseResolver, "yaml_implicit_resolvers", stripped)
+    d = _copy(tmp_path, ["EQF", "ZA-NQF", "ZA-NQF-pre2009", "SADCQF"])
+    fws = load_dir(d)
+    assert fws["ZA-NQF"].links[0].table_seen is False
 
 
 def test_invalid_yaml_and_empty_directory(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hub.errors import DecodeError
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, millis, schema_errors
+from hub.sdk.xml import iter_records, load_schema, millis, schema_errors, with_defaults
 
 from connectors.eu_qdr import _extract
 from connectors.eu_qdr.countries import alpha2
@@ -128,7 +128,7 @@ class EuQdrInbound(Inbound):
                         yield from errors
                         continue
                     event = self.event(extract(rec.element), orgs, ctx, doc_id, rec.path)
-                    yield Decoded(event=event, record=rec.number, line=rec.line)
+                    yield Decoded(event=with_defaults(event), record=rec.number, line=rec.line)
         except DecodeError as e:
             yield e.located(file=source.name)
 

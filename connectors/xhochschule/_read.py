@@ -89,6 +89,8 @@ def grade_of(el) -> tuple[str | None, str | None]:
 
 def learner_of(stud) -> tuple[dict, str]:
     name = k(stud, "nameNatuerlichePerson")
+    if name is None:
+        name = k(stud, "name")   # the BAföG certificate's student type names it `name`
     given = txt(k(name, "vorname"), "name")
     family = txt(k(name, "familienname"), "name")
     birth = k(k(stud, "geburt"), "datum")

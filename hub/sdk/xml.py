@@ -452,3 +452,50 @@ def generate_bindings(schema: Path, package_dir: Path, module: str, command: str
             out.write_text(header + code, encoding="utf-8")
             written.append(out)
     return written[0]
+
+
+# --- event completion -----------------------------------------------------------------------
+
+def with_defaults(event: dict) -> dict:
+    """Fill every field the connector did not set with its schema default, in place.
+
+    The XML connectors build events field by field; when the canonical schemas gain an optional
+    field (always with a default), this keeps `decode(encode(event)) == event` without touching
+    each connector. Fields already present are never changed.
+    """
+    from hub.schemas import catalog
+
+    expanded = catalog().for_event_type(event["header"]["event_type"]).expanded
+    _fill(event, expanded)
+    return event
+
+
+def _fill(value, schema) -> None:
+    if isinstance(schema, list):                       # union: fill the branch the value takes
+        if isinstance(value, dict):
+            for branch in schema:
+                if isinstance(branch, dict) and branch.get("type") == "record":
+                    _fill(value, branch)
+                    return
+        elif isinstance(value, list):
+            for branch in schema:
+                if isinstance(branch, dict) and branch.get("type") == "array":
+                    _fill(value, branch)
+                    return
+        return
+    if not isinstance(schema, dict):
+        return
+    kind = schema.get("type")
+    if kind == "record" and isinstance(value, dict):
+        for f in schema["fields"]:
+            if f["name"] not in value:
+                if "default" in f:
+                    d = f["default"]
+                    value[f["name"]] = [] if d == [] else ({} if d == {} else d)
+                continue
+            _fill(value[f["name"]], f["type"])
+    elif kind == "array" and isinstance(value, list):
+        for item in value:
+            _fill(item, schema["items"])
+    elif isinstance(kind, (dict, list)):
+        _fill(value, kind)

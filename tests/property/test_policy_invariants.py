@@ -90,7 +90,7 @@ def cases(draw):
     return event, partner, purpose, at, ev
 
 
-FAST = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def _values(obj):

@@ -103,34 +103,85 @@ class EventFields:
             self.by_category.setdefault(cat, []).append(
                 FieldSpec(path, _steps(path), None if empty is _REQUIRED else empty, _is_string(t)))
         # presence is tested on the shortest path per category (the array itself, not its items)
-        self._probe = [(cat, min(specs, key=lambda s: len(s.steps)).steps)
-                       for cat, specs in self.by_category.items()]
+        probes = [(cat, min(specs, key=lambda s: len(s.steps)).steps)
+                  for cat, specs in self.by_category.items()]
+        self._top = tuple((cat, st[0][0]) for cat, st in probes if len(st) == 1 and st[0][1] == "")
+        groups: dict[str, list] = {}
+        self._deep = []
+        for cat, st in probes:
+            if len(st) == 2 and st[0][1] == "" and st[1][1] == "":
+                groups.setdefault(st[0][0], []).append((cat, st[1][0]))
+            elif not (len(st) == 1 and st[0][1] == ""):
+                self._deep.append((cat, st))
+        self._groups = tuple((parent, tuple(items)) for parent, items in groups.items())
+        self._plans: dict = {}
 
     # ---- hot path ------------------------------------------------------------------------
     def present(self, event: dict) -> frozenset[str]:
-        out = []
-        for cat, steps in self._probe:
+        """Categories with a non-empty value (None, '', [] and {} are empty)."""
+        out = [cat for cat, name in self._top if event.get(name)]
+        for parent, items in self._groups:
+            sub = event.get(parent)
+            if sub:
+                out.extend(cat for cat, name in items if sub.get(name))
+        for cat, steps in self._deep:
             if _any_value(event, steps, 0):
                 out.append(cat)
         return frozenset(out)
 
     def apply(self, event: dict, drop: frozenset[str], pseudo: frozenset[str], pseudonymise) -> dict:
         """A copy of `event` with categories in `drop` emptied and the string fields of categories
-        in `pseudo` replaced by `pseudonymise(scheme, value)`. The input is not modified."""
-        out = event
-        for cat in drop:
-            for spec in self.by_category.get(cat, ()):
-                if "[]" in spec.path and spec.path.rsplit("[]", 1)[0] in self._paths(cat):
-                    continue    # the enclosing array of the same category is emptied instead
-                out = _set(out, spec.steps, 0, lambda _v, e=spec.empty: e)
-        for cat in pseudo - drop:
-            for spec in self.by_category.get(cat, ()):
-                if spec.is_string:
-                    out = _pseudo(out, spec.steps, 0, pseudonymise, spec.path)
+        in `pseudo` replaced by `pseudonymise(scheme, value)`. The input is not modified; only the
+        containers along changed paths are copied."""
+        plan = self._plans.get((drop, pseudo))
+        if plan is None:
+            plan = self._plans[(drop, pseudo)] = self._compile(drop, pseudo)
+        top, groups, generic, pseudo_specs = plan
+        out = dict(event)
+        for name, empty in top:
+            if name in out:
+                out[name] = _fresh(empty)
+        for parent, fields in groups:
+            sub = out.get(parent)
+            if isinstance(sub, dict):
+                sub = dict(sub)
+                for name, empty in fields:
+                    if name in sub:
+                        sub[name] = _fresh(empty)
+                out[parent] = sub
+        for spec in generic:
+            out = _set(out, spec.steps, 0, lambda _v, e=spec.empty: _fresh(e))
+        for spec in pseudo_specs:
+            out = _pseudo(out, spec.steps, 0, pseudonymise, spec.path)
         return out
 
-    def _paths(self, cat: str) -> set[str]:
-        return {s.path for s in self.by_category.get(cat, ())}
+    def _compile(self, drop, pseudo):
+        top, groups, generic = [], {}, []
+        for cat in sorted(drop):
+            paths = {s.path for s in self.by_category.get(cat, ())}
+            for spec in self.by_category.get(cat, ()):
+                if "[]" in spec.path and spec.path.rsplit("[]", 1)[0] in paths:
+                    continue    # the enclosing array of the same category is emptied instead
+                st = spec.steps
+                if len(st) == 1 and st[0][1] == "":
+                    top.append((st[0][0], spec.empty))
+                elif len(st) == 2 and st[0][1] == "" and st[1][1] == "":
+                    groups.setdefault(st[0][0], []).append((st[1][0], spec.empty))
+                else:
+                    generic.append(spec)
+        pseudo_specs = [spec for cat in sorted(pseudo - drop) for spec in self.by_category.get(cat, ())
+                        if spec.is_string]
+        return (tuple(top), tuple((p, tuple(f)) for p, f in groups.items()), tuple(generic),
+                tuple(pseudo_specs))
+
+
+def _fresh(empty):
+    """A new empty container each time (callers may mutate the output)."""
+    if empty == []:
+        return []
+    if empty == {}:
+        return {}
+    return empty
 
 
 def _any_value(node, steps, i) -> bool:

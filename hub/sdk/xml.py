@@ -463,11 +463,18 @@ def with_defaults(event: dict) -> dict:
     field (always with a default), this keeps `decode(encode(event)) == event` without touching
     each connector. Fields already present are never changed.
     """
-    from hub.schemas import catalog
-
-    expanded = catalog().for_event_type(event["header"]["event_type"]).expanded
-    _fill(event, expanded)
+    _fill(event, _expanded(event["header"]["event_type"]))
     return event
+
+
+_EXPANDED: dict[str, dict] = {}
+
+
+def _expanded(event_type: str) -> dict:
+    if event_type not in _EXPANDED:     # the catalog call reads settings: once per type
+        from hub.schemas import catalog
+        _EXPANDED[event_type] = catalog().for_event_type(event_type).expanded
+    return _EXPANDED[event_type]
 
 
 def _fill(value, schema) -> None:

@@ -77,8 +77,9 @@ class StageMetrics:
         F.PROCESSING.labels(self.stage)
         F.EVENT_AGE.labels(self.stage)
         F.LAST_PROGRESS.labels(self.stage).set(time.time())
+        dl_stage = "ingest" if self.stage == "serve" else self.stage   # serve dead-letters as ingest
         for rc in REASON_CLASSES:
-            F.DEAD_LETTERS.labels(self.stage, rc)
+            F.DEAD_LETTERS.labels(dl_stage, rc)
 
     # ---- process lifecycle ----------------------------------------------------------------
     @classmethod

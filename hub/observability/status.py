@@ -52,23 +52,29 @@ def snapshot(settings: Settings, *, scan: bool = True) -> dict:
             parts = [{"partition": p, "low": ends[(t, p)][0], "end": ends[(t, p)][1]} for p in known[t]]
             topics.append({"topic": t, "partitions": len(parts), "end_offset": sum(x["end"] for x in parts),
                            "records": sum(x["end"] - x["low"] for x in parts), "by_partition": parts})
-        groups = []
-        sgs = stage_groups(settings)
-        states = group_states(settings, [sg.group for sg in sgs.values()])
-        for sg in sgs.values():
-            lag = group_lag(reader, sg, known)
-            st = states.get(sg.group, {})
-            if not lag["partitions"] or (st.get("state") not in ACTIVE_STATES
-                                         and all(x["committed"] is None for x in lag["partitions"])):
-                continue   # no such worker has ever run under this prefix
-            groups.append({**lag, "state": st.get("state"), "members": st.get("members"),
-                           "alive": st.get("state") in ACTIVE_STATES})
+        groups = stage_group_rows(settings, reader, known)
         dlq = dead_letter_counts(reader, settings) if scan else None
         held = held_counts(reader, settings) if scan else None
     workers = local_workers(settings)
     return {"prefix": settings.topic_prefix, "topics": topics, "groups": groups,
             "dead_letters": dlq, "held": held, "workers": workers,
             "elapsed_s": round(time.monotonic() - t0, 3)}
+
+
+def stage_group_rows(settings: Settings, reader: TopicReader, known: dict) -> list[dict]:
+    """Lag and state of each stage's consumer group; groups that never ran are left out."""
+    rows = []
+    sgs = stage_groups(settings)
+    states = group_states(settings, [sg.group for sg in sgs.values()])
+    for sg in sgs.values():
+        lag = group_lag(reader, sg, known)
+        st = states.get(sg.group, {})
+        if not lag["partitions"] or (st.get("state") not in ACTIVE_STATES
+                                     and all(x["committed"] is None for x in lag["partitions"])):
+            continue   # no such worker has ever run under this prefix
+        rows.append({**lag, "state": st.get("state"), "members": st.get("members"),
+                     "alive": st.get("state") in ACTIVE_STATES})
+    return rows
 
 
 def dead_letter_counts(reader: TopicReader, settings: Settings) -> dict:

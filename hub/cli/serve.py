@@ -1,0 +1,92 @@
+"""`nqf-hub serve`: HTTP ingest for authorities, the status page and /metrics."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import click
+
+from hub.cli import run_guarded
+from hub.cli.common import settings
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    try:
+        return int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
+    except (ValueError, KeyError):
+        raise click.BadParameter("a size like 32MiB, 512k or 1048576") from None
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False),
+              help="Authorities and token hashes (default $NQF_HUB_HOME/tokens.yaml if present; "
+                   "without one, ingest is disabled and only the status page runs).")
+@click.option("--max-body", default="32MiB", show_default=True, help="Largest document accepted.")
+@click.option("--since", help="Status page: read topics from this time (ISO or 24h / 7d) instead of the beginning.")
+@click.option("--issue-token", metavar="AUTHORITY_ID",
+              help="Print a new token for AUTHORITY_ID and the tokens.yaml entry (hash only), then exit.")
+@click.option("--log-level", default="info", show_default=True)
+@run_guarded
+def cli(host, port, tokens_file, max_body, since, issue_token, log_level):
+    """Serve POST /ingest/<connector> for authorities, GET /status (page), /status.json, /metrics.
+
+    An authority sends one document per request with its bearer token:
+
+    \b
+      curl -H "Authorization: Bearer $TOKEN" --data-binary @export.json \\
+           "http://127.0.0.1:8080/ingest/openbadges3?name=export.json"
+      -> {"accepted": 120, "rejected": 2, "errors": [{"file": "export.json", "record": 7, ...}]}
+
+    Tokens are stored only as SHA-256 hashes; each authority has its own rate limit
+    (rate_per_minute, burst) and may be restricted to some connectors. The status page is
+    read-only and shows no personal data; bind it to localhost or put it behind your proxy.
+
+    \b
+    New token:   nqf-hub serve --issue-token za-saqa >> ~/.nqf-hub/tokens.yaml  (see the output)
+    """
+    if issue_token:
+        from hub.serve.tokens import issue_token as new
+        token, digest = new()
+        click.echo(f"# token for {issue_token} (give it to the authority; it is not stored anywhere):", err=True)
+        click.echo(f"#   {token}", err=True)
+        click.echo("  - " + json.dumps({"id": issue_token, "token_sha256": digest}))
+        click.echo("# add the line above under `authorities:` in the tokens file (YAML accepts JSON objects)",
+                   err=True)
+        return
+    logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from aiohttp import web
+
+    from hub.observability import broker_metrics
+    from hub.observability.flows import FlowTracker
+    from hub.observability.metrics import StageMetrics, register_worker
+    from hub.serve.app import AccessLogger, make_app
+    from hub.serve.tokens import TokenBook
+
+    s = settings()
+    path = Path(tokens_file) if tokens_file else Path(s.home) / "tokens.yaml"
+    book = TokenBook.load(path) if (tokens_file or path.exists()) else None
+    if book is None:
+        click.echo(f"no tokens file ({path}): POST /ingest is disabled; the status page runs", err=True)
+    from hub.cli.ops import _serde, _since_ms
+    tracker = FlowTracker(s, _serde(s), since_ms=_since_ms(since))
+    tracker.start()
+    StageMetrics("serve", settings=s)
+    broker_metrics.register(s)
+    worker = register_worker(s, "serve", port)
+    app = make_app(s, tokens=book, tracker=tracker, max_body=_size(max_body))
+    click.echo(f"serving on http://{host}:{port}/  (status page /status, metrics /metrics"
+               + (f", ingest /ingest/<connector> for {len(book.authorities)} authorities" if book else "") + ")",
+               err=True)
+    try:
+        web.run_app(app, host=host, port=port, access_log_class=AccessLogger, print=None,
+                    handle_signals=True)
+    finally:
+        tracker.stop()
+        if worker is not None:
+            worker.unlink(missing_ok=True)

@@ -291,14 +291,17 @@ def iter_records(stream: IO[bytes], limits: Limits, record_tags: Iterable[str], 
                               f"'{root_tag.rsplit('}', 1)[-1]}' in namespace "
                               f"{root_tag[1:].split('}', 1)[0]}", file=file, line=el.sourceline,
                               field="/" + localname(el))
-        if el.tag not in tags:
-            continue
-        if parents is not None:
+        is_record = el.tag in tags
+        if is_record and parents is not None:
             parent = el.getparent()
-            if parent is None or parent.tag not in parents:
-                continue
+            is_record = parent is not None and parent.tag in parents
         if event == "start":
-            inside += 1
+            if is_record:
+                inside += 1
+            continue
+        if not is_record:
+            if inside == 0 and len(names) > 1:
+                _release(el)     # outside any record: nothing keeps it (e.g. skipped sections)
             continue
         inside -= 1
         if inside:
@@ -308,11 +311,16 @@ def iter_records(stream: IO[bytes], limits: Limits, record_tags: Iterable[str], 
             raise InputTooLarge(f"more than {limits.max_records_per_document} records in one "
                                 "document", file=file, line=el.sourceline)
         yield XmlRecord(el, number, el.sourceline, "/" + "/".join(names))
-        el.clear(keep_tail=False)
-        parent = el.getparent()
-        if parent is not None:
-            while el.getprevious() is not None:
-                del parent[0]
+        _release(el)
+
+
+def _release(el) -> None:
+    """Free a finished element and the already finished siblings before it."""
+    el.clear(keep_tail=False)
+    parent = el.getparent()
+    if parent is not None:
+        while el.getprevious() is not None:
+            del parent[0]
 
 
 # --- schemas --------------------------------------------------------------------------------

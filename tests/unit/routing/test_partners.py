@@ -64,3 +64,10 @@ def test_subscribed_defaults_and_filters():
     assert subscribed(q, _event("QualificationPublished", j="GB"))
     assert not subscribed(q, _event("QualificationPublished", j="ZA"))
     assert not subscribed(q, _event("CredentialIssued", j="GB"))
+
+
+def test_loading_rules_leaves_pyyaml_safe_loader_alone(engine):
+    import datetime as dt
+
+    import yaml
+    assert yaml.safe_load("a: 2024-01-01\nb: yes\nc: NO") == {"a": dt.date(2024, 1, 1), "b": True, "c": False}

@@ -5,13 +5,15 @@ Public face: `CONNECTOR` (entry point `canonical-json`) and `CanonicalJsonOutbou
 from pathlib import Path
 
 from connectors.canonical_json.encoder import CanonicalJsonOutbound
+from connectors.canonical_json.inbound import CanonicalJsonInbound
 from hub.sdk.registry import ConnectorSpec
 
 CONNECTOR = ConnectorSpec(
     name="canonical-json",
     description="Canonical event as one JSON object (hub.jsonview), any event type",
+    inbound=CanonicalJsonInbound,
     encoder=CanonicalJsonOutbound,
     readme=Path(__file__).with_name("README.md"),
 )
 
-__all__ = ["CONNECTOR", "CanonicalJsonOutbound"]
+__all__ = ["CONNECTOR", "CanonicalJsonInbound", "CanonicalJsonOutbound"]

@@ -129,7 +129,8 @@ class DeliveryWorker:
                "trace_id": h["trace_id"], "status": status, "attempts": attempts,
                "http_status": http_status, "subject_id": key.decode() if key else None,
                "delivered_at": dt.datetime.now(UTC)}
-        return (self.t_receipts, h["event_id"].encode(), self.serde.encode(rec, RECEIPT),
+        # keyed by subject (credential id), co-partitioned with hub.ingress for stateful joins
+        return (self.t_receipts, key or h["event_id"].encode(), self.serde.encode(rec, RECEIPT),
                 [("nqfhub.event_id", h["event_id"].encode()), ("nqfhub.partner", pid.encode()),
                  ("nqfhub.status", status.encode())])
 

@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import sys
+import weakref
 
 from hub.config import Settings
 from hub.runtime.broker import bootstrap_servers
@@ -32,7 +33,7 @@ def faust_settings(settings: Settings, app_id: str) -> dict:
         key_serializer="raw",
         web_enabled=False,
         topic_partitions=settings.partitions,
-        topic_allow_declare=False,
+        topic_allow_declare=True,        # the table changelog; hub topics already exist
         topic_disable_leader=True,
         broker_session_timeout=prof.session_timeout_ms / 1000,
         broker_heartbeat_interval=prof.heartbeat_interval_ms / 1000,
@@ -54,15 +55,23 @@ def faust_settings(settings: Settings, app_id: str) -> dict:
 def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within: float = 0.05,
              app_id: str | None = None, metrics=None):
     import faust
+    # faust keeps "the event being processed" in a context variable that table writes read to
+    # pick their changelog partition; take_events() yields a batch, so we set it per event
+    from faust.streams import _current_event
 
     from hub.routing.router import build_core
 
     core = build_core(settings, partners_dir=partners_dir, metrics=metrics)
     app = faust.App(**faust_settings(settings, app_id or f"{settings.topic_prefix}-router"))
-    ingress = app.topic(settings.topic("ingress"), key_type=bytes, value_type=bytes,
-                        key_serializer="raw", value_serializer="raw")
+    # canonical events from connectors and decisions from the recognition processor; both are
+    # keyed by credential id (murmur2 partitioner everywhere), so they are co-partitioned with
+    # the recipients table that drives revocation push
+    source = app.topic(settings.topic("ingress"), settings.topic("recognition"), key_type=bytes,
+                       value_type=bytes, key_serializer="raw", value_serializer="raw")
+    recipients = app.Table("recipients", default=None, partitions=settings.partitions,
+                           key_type=str, value_type=list)
 
-    @app.agent(ingress)
+    @app.agent(source)
     async def route(stream):
         try:
             async for events in stream.take_events(batch, within=within):
@@ -70,7 +79,9 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
                 send = app.producer.send
                 for ev in events:
                     msg = ev.message
-                    for out in core.route(msg.value, msg.key, (msg.topic, msg.partition, msg.offset)):
+                    _current_event.set(weakref.ref(ev))   # table writes go to this event's partition
+                    for out in core.route(msg.value, msg.key, (msg.topic, msg.partition, msg.offset),
+                                          recipients):
                         pending.append(await send(out.topic, out.key, out.value, None, None, out.headers))
                 if pending:
                     await asyncio.gather(*pending)   # every output acknowledged before the batch acks

@@ -56,7 +56,10 @@ class RouterCore:
         self._subscribed = subscribed
 
     def route(self, value: bytes, key: bytes | None = None,
-              origin: tuple[str, int, int] | None = None) -> list[Output]:
+              origin: tuple[str, int, int] | None = None, recipients=None) -> list[Output]:
+        """Outputs for one record. `recipients` (credential id -> partner ids that were sent the
+        credential or a decision about it) is read for CredentialRevoked and updated on forwards;
+        the faust app passes a changelogged table, co-partitioned with hub.ingress."""
         try:
             _, event = self.serde.decode(value)
         except RecordError as e:
@@ -67,18 +70,28 @@ class RouterCore:
         outs: list[Output] = []
         base_headers = [("nqfhub.event_id", event_id.encode()), ("nqfhub.trace_id", trace_id.encode()),
                         ("nqfhub.event_type", etype.encode())]
+        if recipients is None:
+            recipients = {}
+        cred = event.get("credential_id")
+        if etype == "CredentialRevoked":
+            # revocation push: only the partners that were sent this credential get the notice
+            targets = [p for p in recipients.get(cred, ()) if p in self.partners]
+        else:
+            targets = [pid for pid, partner in self.partners.items() if self._subscribed(partner, event)]
+        forwarded = []
         try:
-            for pid, partner in self.partners.items():
-                if not self._subscribed(partner, event):
-                    continue
+            for pid in targets:
+                partner = self.partners[pid]
                 decision = self.engine.decide(event, partner, evidence=self.evidence_for(partner, event))
                 headers = base_headers + [("nqfhub.partner", pid.encode()),
                                           ("nqfhub.action", decision.action.encode())]
                 if decision.action == "forward":
                     # forward means unchanged: the original bytes are what the partner receives
                     outs.append(Output(self.t_partner[pid], key, value, headers))
+                    forwarded.append(pid)
                 elif decision.action == "forward_minimised":
                     outs.append(Output(self.t_partner[pid], key, self.serde.encode(decision.event), headers))
+                    forwarded.append(pid)
                 elif decision.action == "hold":
                     outs.append(Output(self.t_held, key, self.serde.encode(
                         self._held(event, pid, decision, value, now), HELD), headers))
@@ -88,6 +101,11 @@ class RouterCore:
                     self.metrics.decision(pid, decision)
         except HubError as e:
             return [self._dead_letter(value, key, e, "policy", origin, event_id)]
+        if forwarded and cred and etype in ("CredentialIssued", "RecognitionDecided"):
+            known = recipients.get(cred) or []
+            new = sorted(set(known) | set(forwarded))
+            if new != known:
+                recipients[cred] = new
         return outs
 
     # ---- records -----------------------------------------------------------------------

@@ -14,6 +14,9 @@ def producer_config(settings: Settings, **extra) -> dict:
         "linger.ms": 5,
         "batch.num.messages": 10000,
         "compression.type": "none",
+        # the Java client's partitioner, as faust/aiokafka use: a key lands on the same partition
+        # whoever produces it, so topics keyed by credential id stay co-partitioned
+        "partitioner": "murmur2_random",
         "log_level": 3,
     }
     cfg.update(extra)

@@ -1,0 +1,47 @@
+"""Canonical JSON inbound: JSON Lines of canonical events (as `nqf-hub convert` prints them).
+
+For replaying converted files, for tests, and for systems that already speak the hub's model
+(e.g. recognition requests, consents, revocations). Each line is validated against the Avro
+schema of its `header.event_type`; the header is kept exactly as given, so event ids stay
+stable across replays (the `--authority`/`--jurisdiction` options do not apply).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+from hub.errors import DecodeError, InputTooLarge
+from hub.jsonview import event_from_json
+from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
+from hub.sdk.limits import check_json_limits
+from hub.schemas import EVENT_TYPES
+
+
+class CanonicalJsonInbound(Inbound):
+    name = "canonical-json"
+    format_version = "nqf-hub canonical JSON view of schemas/avro (JSON Lines)"
+    event_types = EVENT_TYPES
+    defaults = SourceDefaults("hub", "public_body", "ZZ")
+    guarantee = "at-least-once into hub.ingress; event ids are taken from the lines (idempotent)"
+
+    def decode(self, source: Source, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
+        limit = ctx.limits.max_document_bytes
+        with source.open() as f:
+            for n, raw in enumerate(f, start=1):
+                if len(raw) > limit:
+                    yield InputTooLarge(f"line longer than {limit} bytes", file=source.name, line=n)
+                    continue
+                if not raw.strip():
+                    continue
+                try:
+                    obj = json.loads(raw)
+                    check_json_limits(obj, ctx.limits, file=source.name, record=n)
+                    event = event_from_json(obj)
+                except json.JSONDecodeError as e:
+                    yield DecodeError(f"not valid JSON ({e.msg})", file=source.name, line=n, raw=raw)
+                    continue
+                except DecodeError as e:
+                    e.raw = raw
+                    yield e.located(file=source.name, line=n)
+                    continue
+                yield Decoded(event, raw=raw, record=n, line=n)

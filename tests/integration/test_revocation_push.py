@@ -1,0 +1,74 @@
+"""Revocation push: issue -> delivered to two partners -> revoke -> both get the notice once."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.integration
+
+
+def test_revocation_reaches_exactly_the_partners_that_received_the_credential(hub_env, hub_settings, tmp_path):
+    from hub.delivery.receiver import PartnerReceiver
+    from hub.routing.policy import load_partners
+    from hub.runtime.topics import ensure_topics
+
+    secrets = {"uni-a": b"sa", "uni-b": b"sb", "other": b"so"}
+    receiver = PartnerReceiver(secrets).start()
+    pdir = tmp_path / "partners"
+    pdir.mkdir()
+    env = dict(hub_env, NQF_HUB_PARTNERS_DIR=str(pdir))
+    for pid in secrets:
+        subscribe = {"event_types": ["CredentialIssued", "CredentialRevoked"]}
+        if pid == "other":   # never sent the credential: must not get the revocation either
+            subscribe["source_jurisdictions"] = ["FR"]
+        (pdir / f"{pid}.yaml").write_text(yaml.safe_dump({
+            "id": pid, "name": pid, "jurisdiction": "DE", "legal_nature": "public_body",
+            "purposes": ["recognition"], "instruments": [], "subscribe": subscribe,
+            "delivery": {"type": "webhook", "url": f"{receiver.url}/{pid}", "format": "canonical-json",
+                         "secret_ref": f"rv-{pid}"}}))
+        env[f"NQF_HUB_SECRET_RV_{pid.upper().replace('-', '_')}"] = secrets[pid].decode()
+    ensure_topics(hub_settings, load_partners(pdir))
+
+    lines = (tmp_path.parent / "x").parent  # noqa: F841 (keeps tmp_path alive)
+    issued, revoked, _ = (json.loads(x) for x in
+                          open(os.path.join(os.path.dirname(__file__), "..", "data", "canonical-json",
+                                            "good", "lifecycle.jsonl")).read().splitlines())
+    for ev in (issued, revoked):   # a German credential (GDPR intra-EU transfer)
+        ev["header"]["source"]["jurisdiction"] = ev["header"]["subject_jurisdiction"] = "DE"
+    (tmp_path / "issued.jsonl").write_text(json.dumps(issued) + "\n")
+    (tmp_path / "revoked.jsonl").write_text(json.dumps(revoked) + "\n")
+
+    procs = [subprocess.Popen([sys.executable, "-m", "hub", w], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(tmp_path / f"{w}.log", "wb")) for w in ("router", "deliver")]
+    try:
+        run = lambda f: subprocess.run([sys.executable, "-m", "hub", "ingest", "canonical-json", str(f),
+                                        "--quiet"], env=env, capture_output=True, text=True, timeout=60)
+        assert run(tmp_path / "issued.jsonl").returncode == 0
+
+        def received():
+            return {p: sorted(v.values()) for p, v in receiver.received.items()}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and received() != {"uni-a": ["CredentialIssued"], "uni-b": ["CredentialIssued"]}:
+            time.sleep(0.3)
+        assert received() == {"uni-a": ["CredentialIssued"], "uni-b": ["CredentialIssued"]}, \
+            (tmp_path / "router.log").read_text()[-2000:]
+        assert run(tmp_path / "revoked.jsonl").returncode == 0
+        assert run(tmp_path / "revoked.jsonl").returncode == 0   # a replayed revocation: still once
+        want = {"uni-a": ["CredentialIssued", "CredentialRevoked"], "uni-b": ["CredentialIssued", "CredentialRevoked"]}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and received() != want:
+            time.sleep(0.3)
+        time.sleep(2)   # give a duplicate the chance to show up
+        assert received() == want
+        assert "other" not in receiver.received
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(20)
+        receiver.stop()

@@ -166,7 +166,7 @@ def _redecode(settings: Settings, m, h: dict, by: str, out) -> dict:
     events, errors = [], []
     for item, data in decode_sources(conn, [Source(name=source, data=m.value() or b"")], ctx):
         if isinstance(item, DecodeError):
-            errors.append({"error": item.reason, **item.location.as_dict()})
+            errors.append(item.as_dict())
         else:
             events.append((item.event, data))
     if errors or not events:

@@ -50,12 +50,13 @@ K_TRACKER = web.AppKey("tracker", object)
 K_OPS = web.AppKey("ops", object)
 K_PRODUCER = web.AppKey("producer", object)
 K_MAX_BODY = web.AppKey("max_body", int)
+R_AUTHORITY = web.RequestKey("authority", str) if hasattr(web, "RequestKey") else "authority"
 
 
 class AccessLogger(AbstractAccessLogger):
     def log(self, request, response, time_taken):
         self.logger.info("%s %s %s %d %s %.3fs authority=%s", request.remote, request.method, request.path,
-                         response.status, response.body_length, time_taken, request.get("authority", "-"))
+                         response.status, response.body_length, time_taken, request.get(R_AUTHORITY, "-"))
 
 
 def _answer(status: int, obj: dict, headers: dict | None = None) -> web.Response:
@@ -97,7 +98,7 @@ async def ingest(request: web.Request) -> web.Response:
         if not ok:
             return _answer(429, {"error": "too many failed authentications"}, {"Retry-After": str(int(wait) + 1)})
         return _answer(401, {"error": "missing or unknown bearer token"}, {"WWW-Authenticate": "Bearer"})
-    request["authority"] = auth.id
+    request[R_AUTHORITY] = auth.id
     ok, wait = app[K_LIMITER].take(f"auth:{auth.id}", auth.rate_per_minute / 60.0, auth.burst)
     if not ok:
         F.HTTP_RATE_LIMITED.labels(L.token(auth.id)).inc()

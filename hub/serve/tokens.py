@@ -130,8 +130,8 @@ class TokenBucket:
         with self.lock:
             if self.tokens < 0:
                 self.tokens = self.burst
-            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-            self.stamp = now
+            self.tokens = min(self.burst, self.tokens + max(0.0, now - self.stamp) * self.rate)
+            self.stamp = max(self.stamp, now)
             if self.tokens >= 1:
                 self.tokens -= 1
                 return True, 0.0

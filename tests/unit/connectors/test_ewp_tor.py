@@ -99,3 +99,11 @@ def test_official_elmo_example_inside_an_ewp_response(reference, tmp_path):
 def test_the_get_response_schema_file_is_the_official_one_we_follow(reference):
     xsd = reference.joinpath("formats", "ewp_imobility_tors", "get-response.xsd").read_text("utf-8")
     assert 'name="omobility-id"' in xsd and 'ref="emrex:elmo"' in xsd and EWP_NS in xsd
+
+
+def test_pyxb_bindings_bind_the_wrapper():
+    import connectors.ewp_tor._bindings  # noqa: F401  (quiets pyxb)
+    from connectors.ewp_tor._bindings import ewp_tor_v2
+    doc = ewp_tor_v2.CreateFromDocument(
+        (DATA / "ewp-tor" / "good" / "two_mobilities.xml").read_bytes())
+    assert [t.omobility_id for t in doc.tor] == ["OMOB-2024-000017", "OMOB-2024-000018"]

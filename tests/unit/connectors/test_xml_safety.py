@@ -191,3 +191,12 @@ def test_every_xml_connector_limits_document_size(connector, tmp_path):
     items = [i for i, _ in decode_paths(connector, [big], limits=Limits(max_document_bytes=50_000),
                                         options={"max_document_bytes": 50_000})]
     assert any(isinstance(i, InputTooLarge) for i in items)
+
+
+def test_skipped_sections_are_released_too():
+    """A pass that wants only the small reference section must not build the big one."""
+    n = 200_000
+    doc = b"<r><big>" + b"<q><x>1</x></q>" * n + b"</big><refs><o/></refs></r>"
+    for rec in iter_records(io.BytesIO(doc), Limits(), {"o"}):
+        root = rec.element.getparent().getparent()
+        assert len(root[0]) < n // 10       # <big> was emptied while it streamed past

@@ -19,7 +19,6 @@ from hub.errors import PermanentDeliveryError
 from hub.sdk.outbound import Encoder
 
 from connectors.elmo._bindings import elmo_v1 as B
-from connectors.elmo._read import NS
 
 RECOGNITION_NS = "urn:nqf-hub:elmo-extension:recognition:1"
 LOS_TYPES = {"Degree Programme", "Module", "Course", "Class"}

@@ -19,7 +19,7 @@ from pathlib import Path
 import yaml
 
 from hub.sdk.inbound import DecodeContext
-from hub.sdk.xml import XML_LANG, element_path, fingerprint, millis, token
+from hub.sdk.xml import element_path, fingerprint, millis, token
 
 NS = "http://xhochschule.de/def/xhochschule/1.2/xsd"
 XBD = "http://xbildung.de/def/xbildung/1.2/xsd"

@@ -12,9 +12,9 @@ from hub.sdk import registry
 OB3 = Path(__file__).resolve().parents[2] / "data" / "openbadges3" / "good"
 
 
-def test_registered_as_an_encoder():
+def test_registered_as_an_encoder_and_inbound():
     spec = registry.get("canonical-json")
-    assert spec.encoder is CanonicalJsonOutbound and spec.roles == ["encoder"]
+    assert spec.encoder is CanonicalJsonOutbound and spec.roles == ["inbound", "encoder"]
     assert CONNECTOR.readme.is_file()
     enc = registry.encoder("canonical-json")
     assert enc.media_type == "application/json" and enc.event_types == ()

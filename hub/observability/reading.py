@@ -109,7 +109,7 @@ class TopicReader:
         deadline = time.monotonic() + timeout
         try:
             while pending and time.monotonic() < deadline:
-                self.c.consume(1000, timeout=0.1)
+                self.c.consume(1000, timeout=0.05)
                 for tp in list(pending):
                     lo, hi = self.c.get_watermark_offsets(TopicPartition(*tp), cached=True)
                     if hi >= probe[tp]:
@@ -147,7 +147,7 @@ class TopicReader:
         deadline = time.monotonic() + timeout
         try:
             while time.monotonic() < deadline:
-                for m in self.c.consume(10, timeout=0.5):
+                for m in self.c.consume(1, timeout=0.5):
                     if m.error() is None and m.offset() == offset:
                         return m
                     if m.error() is None and m.offset() > offset:
@@ -193,7 +193,7 @@ class TopicReader:
             while todo or follow:
                 if stop is not None and stop():
                     return
-                msgs = self.c.consume(1000, timeout=idle_s)
+                msgs = self.c.consume(1000, timeout=idle_s if follow and not todo else 0.05)
                 for m in msgs:
                     err = m.error()
                     if err is not None:
@@ -208,7 +208,10 @@ class TopicReader:
                     if m.offset() >= ends[tp][1] - 1:
                         todo.discard(tp)
         finally:
-            self.c.unassign()
+            try:
+                self.c.unassign()
+            except RuntimeError:  # the reader was closed while a caller still held this generator
+                pass
 
 
 def _kmsg(e) -> str:

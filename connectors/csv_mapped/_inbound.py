@@ -14,16 +14,16 @@ PASS) are counted, not errors.
 from __future__ import annotations
 
 import codecs
-import copy
 import csv
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import PurePath
 
 from connectors.csv_mapped._loader import Const, Mapping, load_mapping
+from connectors.csv_mapped._shape import compile_body
 from connectors.csv_mapped._transforms import CellError
 from hub.errors import DecodeError, MappingFileError
-from hub.jsonview import from_json
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -90,12 +90,10 @@ def _context(ctx: DecodeContext, m: Mapping, placeholders: SourceDefaults) -> De
 
 class _File:
     def __init__(self, m: Mapping, ctx: DecodeContext, source: Source, summary: dict):
-        from hub.schemas import catalog
         self.m, self.ctx, self.source, self.summary = m, ctx, source, summary
         self.doc = PurePath(source.name).name
-        schema = copy.deepcopy(catalog().for_event_type(m.event_type).expanded)
-        schema["fields"] = [f for f in schema["fields"] if f["name"] != "header"]
-        self.body_schema = schema
+        self.shape = compile_body(m.event_type)
+        self.labels = {f.target: f.label for f in m.fields}
         self.too_long: list[int] = []
 
     def err(self, reason, **loc) -> DecodeError:
@@ -211,18 +209,16 @@ class _File:
             if items:
                 body.setdefault(g.target[:-2], []).extend(items)
         body = _finish(body)
-        labels = {f.target: f.label for f in self.m.fields}
         try:
-            ev = from_json(body, self.body_schema)
+            ev = self.shape(body)
         except DecodeError as e:
-            col = labels.get(e.location.field or "", None)
+            col = self.labels.get(e.location.field or "", None)
             raise DecodeError(e.reason, field=col or e.location.field) from None
         subject = ev
         for p in SUBJECT[self.m.event_type].split("."):
             subject = subject[p]
         when = occurred or ev.get(DEFAULT_TIME.get(self.m.event_type, ""), None)
         if isinstance(when, str):
-            import datetime as dt
             when = dt.date.fromisoformat(when[:10])
         ev["header"] = self.ctx.header(self.m.event_type, subject=subject, document_id=self.doc,
                                        record_ref=f"row {row_no}", occurred_at=when,

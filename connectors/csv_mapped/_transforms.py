@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from functools import lru_cache
 
 
 class CellError(Exception):
     pass
 
 
+@lru_cache(maxsize=4096)
 def _slug(v: str) -> str:
     v = unicodedata.normalize("NFKD", v).encode("ascii", "ignore").decode()
     return re.sub(r"[^a-z0-9]+", "-", v.lower()).strip("-")
@@ -59,6 +61,7 @@ def date(formats):
     formats = [formats] if isinstance(formats, str) else list(formats)
     shown = " or ".join(formats)
 
+    @lru_cache(maxsize=4096)          # exports repeat the same few thousand dates
     def f(v):
         for fmt in formats:
             try:

@@ -260,3 +260,19 @@ def test_nad_mapping_reads_only_columns_named_in_the_reference(reference):
     used = {re.sub(r"^SUB\d+", "SUB1", c) for c in m.columns}
     assert used <= named, sorted(used - named)
     assert set(m.required_columns) <= named
+
+
+def test_compiled_shape_agrees_with_the_json_view():
+    from connectors.csv_mapped._shape import compile_body
+    from hub.jsonview import dumps, event_from_json
+    for mapping, p in ((NAD, DATA / "nad" / "good"), (SAQA, DATA / "saqa-register" / "good")):
+        events, _ = run([p], mapping=mapping)
+        for ev in events:
+            obj = json.loads(dumps(ev))
+            reference = event_from_json(obj)
+            body = {k: v for k, v in obj.items() if k != "header"}
+            assert compile_body(ev["header"]["event_type"])(body) == \
+                {k: v for k, v in reference.items() if k != "header"}
+    with pytest.raises(DecodeError) as e:
+        compile_body("QualificationPublished")({"qualification": {"id": "x", "levels": [{"framework": "EQF"}]}})
+    assert e.value.location.field == "qualification.levels[].code"

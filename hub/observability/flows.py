@@ -43,9 +43,13 @@ class FlowTracker(threading.Thread):
         self.max_events = max_events
         self.update_metrics = update_metrics
         self.lock = threading.Lock()
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.caught_up = threading.Event()
         self.error: str | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        """Empty state: each (re)start of the reader reads the topics from the start again."""
         self.records = 0
         self.meta: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self.pending: dict[str, list[tuple]] = defaultdict(list)
@@ -58,31 +62,37 @@ class FlowTracker(threading.Thread):
         self.closed: set[tuple[str, str]] = set()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     # ---- the reader thread -----------------------------------------------------------------
     def run(self) -> None:
         s = self.settings
         topics = [s.topic(t) for t in ("ingress", "audit", "delivery", "deadletter", "held")]
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
+                with self.lock:
+                    self._reset()
                 with TopicReader(s, group=f"{s.topic_prefix}-status-page") as reader:
                     known = reader.topics()
                     present = [t for t in topics if t in known]
                     if not present:
                         self.caught_up.set()
-                        self._stop.wait(2.0)
+                        self._halt.wait(2.0)
                         continue
-                    # catch up ingress first so that decisions find their event's connector
+                    # catch up topic by topic (ingress first, so that decisions find their event's
+                    # connector), then follow all of them from where the catch-up ended: a record
+                    # written meanwhile is read in the follow phase, none is skipped
+                    ends0 = reader.end_offsets(reader.partitions(present))
+                    pos: dict[tuple[str, int], int] = {}
                     for t in present:
-                        for m in reader.read([t], since_ms=self.since_ms, stop=self._stop.is_set):
+                        for m in reader.read([t], since_ms=self.since_ms, stop=self._halt.is_set):
                             self.add(m)
+                            pos[(m.topic(), m.partition())] = m.offset() + 1
                     self.caught_up.set()
                     self._publish_metrics()
-                    ends = reader.end_offsets(reader.partitions(present))
-                    start = {tp: hi for tp, (lo, hi) in ends.items()}
+                    start = {tp: pos.get(tp, hi) for tp, (lo, hi) in ends0.items()}
                     last_pub = time.monotonic()
-                    for m in reader.read(present, start=start, follow=True, stop=self._stop.is_set, idle_s=0.5):
+                    for m in reader.read(present, start=start, follow=True, stop=self._halt.is_set, idle_s=0.5):
                         self.add(m)
                         if time.monotonic() - last_pub > 5:
                             self._publish_metrics()
@@ -91,11 +101,11 @@ class FlowTracker(threading.Thread):
             except HubError as e:
                 self.error = str(e)
                 log.warning("status page reader: %s; retrying", e)
-                self._stop.wait(2.0)
+                self._halt.wait(2.0)
             except Exception as e:  # noqa: BLE001 - keep serving the page with what we have
                 self.error = e.__class__.__name__
                 log.exception("status page reader failed; retrying")
-                self._stop.wait(2.0)
+                self._halt.wait(2.0)
 
     # ---- one record ----------------------------------------------------------------------------
     def add(self, m) -> None:

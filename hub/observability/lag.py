@@ -70,17 +70,17 @@ class LagMonitor(threading.Thread):
         self.settings = settings
         self.sg = sg
         self.interval_s = interval_s
-        self._stop = threading.Event()
+        self._halt = threading.Event()
         self.rounds = 0
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
 
     def run(self) -> None:
         from hub.observability import families as F
         from hub.observability.reading import TopicReader
         reader = None
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             try:
                 reader = reader or TopicReader(self.settings, group=f"{self.sg.group}-lagprobe")
                 res = group_lag(reader, self.sg)
@@ -97,6 +97,6 @@ class LagMonitor(threading.Thread):
                 if reader is not None:
                     reader.close()
                     reader = None
-            self._stop.wait(self.interval_s)
+            self._halt.wait(self.interval_s)
         if reader is not None:
             reader.close()

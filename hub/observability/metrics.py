@@ -66,6 +66,7 @@ class StageMetrics:
         self.settings = settings
         self._formats = dict(partner_formats) if partner_formats is not None else None
         self._policy = F.policy_decision_recorder()
+        self._children: dict[tuple, tuple] = {}
         self.lag_monitor = None
         self.http = None
         self.worker_file: Path | None = None
@@ -119,13 +120,19 @@ class StageMetrics:
     def decision(self, partner_id: str, decision, event: dict | None = None) -> None:
         """The router decided `decision` for one event x partner (after writing its outputs)."""
         try:
-            pid = L.token(partner_id)
-            act = L.action(decision.action)
-            src = (event or {}).get("header", {}).get("source", {}) if event else {}
-            F.ROUTED.labels(pid, act, L.jurisdiction(src.get("jurisdiction"))).inc()
-            F.EVENTS_OUT.labels("router", connector_label(src.get("connector")), act).inc()
+            src = (event.get("header") or {}).get("source") or {} if event else {}
+            key = (partner_id, decision.action, src.get("jurisdiction"), src.get("connector"))
+            children = self._children.get(key)
+            if children is None:   # label checks and child lookup once per combination (hot path)
+                pid, act = L.token(partner_id), L.action(decision.action)
+                children = (F.ROUTED.labels(pid, act, L.jurisdiction(key[2])),
+                            F.EVENTS_OUT.labels("router", connector_label(key[3]), act))
+                if len(self._children) < 10_000:
+                    self._children[key] = children
+            for c in children:
+                c.inc()
             if self._policy is not None:
-                self._policy(pid, decision)
+                self._policy(L.token(partner_id), decision)
         except Exception:  # noqa: BLE001 - never let metrics break routing
             log.debug("decision metric failed", exc_info=True)
 

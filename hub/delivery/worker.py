@@ -90,6 +90,8 @@ class DeliveryWorker:
         except RecordError as e:
             return [self._dlq(value, key, e, "schema", origin, pid, None)]
         h = event["header"]
+        if self.metrics:
+            self.metrics.event_in(event)
         attempts, http_status = 0, None
         t0 = time.monotonic()
         if ch.kind != "topic":
@@ -137,6 +139,7 @@ class DeliveryWorker:
     def _dlq(self, value, key, err, reason_class, origin, pid, event_id, attempts=None):
         if self.metrics:
             self.metrics.dead_letter("delivery", reason_class)
+            self.metrics.delivery_dead_lettered(pid)
         return (self.t_dlq, key, value, dlq_headers(
             stage="delivery", error=err, reason_class=reason_class, original=origin, partner=pid,
             event_id=event_id, source=f"{origin[0]}/{origin[1]}@{origin[2]}",
@@ -192,7 +195,7 @@ class DeliveryWorker:
                     # a rebalance took the partitions: the new owner re-delivers (idempotent)
                     log.warning("offset commit failed: %s", e.args[0].str() if e.args else e)
                 if self.metrics:
-                    self.metrics.processed(len(msgs))
+                    self.metrics.processed(len(msgs), seconds=time.monotonic() - last_msg)
         finally:
             consumer.close()
             self.pool.shutdown(wait=True)

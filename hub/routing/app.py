@@ -14,6 +14,7 @@ import asyncio
 import logging
 import os
 import sys
+import time
 import weakref
 
 from hub.config import Settings
@@ -75,6 +76,7 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     async def route(stream):
         try:
             async for events in stream.take_events(batch, within=within):
+                t0 = time.perf_counter()
                 pending = []
                 send = app.producer.send
                 for ev in events:
@@ -86,7 +88,7 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
                 if pending:
                     await asyncio.gather(*pending)   # every output acknowledged before the batch acks
                 if metrics:
-                    metrics.processed(len(events))
+                    metrics.processed(len(events), seconds=time.perf_counter() - t0)
         except asyncio.CancelledError:
             raise
         except BaseException as e:  # noqa: BLE001 - any failure must take the process down

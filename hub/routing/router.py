@@ -66,6 +66,8 @@ class RouterCore:
             return [self._dead_letter(value, key, e, "schema", origin)]
         h = event.get("header") or {}
         event_id, trace_id, etype = h.get("event_id", ""), h.get("trace_id", ""), h.get("event_type", "")
+        if self.metrics:
+            self.metrics.event_in(event)
         now = dt.datetime.now(UTC)
         outs: list[Output] = []
         base_headers = [("nqfhub.event_id", event_id.encode()), ("nqfhub.trace_id", trace_id.encode()),
@@ -98,7 +100,7 @@ class RouterCore:
                 outs.append(Output(self.t_audit, event_id.encode(), self.serde.encode(
                     self._audit(event, pid, decision, now), AUDIT), headers))
                 if self.metrics:
-                    self.metrics.decision(pid, decision)
+                    self.metrics.decision(pid, decision, event=event)
         except HubError as e:
             return [self._dead_letter(value, key, e, "policy", origin, event_id)]
         if forwarded and cred and etype in ("CredentialIssued", "RecognitionDecided"):

@@ -53,6 +53,46 @@ def faust_settings(settings: Settings, app_id: str) -> dict:
     )
 
 
+class OutputProducer:
+    """Outputs go through librdkafka (C) rather than faust's aiokafka producer.
+
+    Measured on the router's workload (15 outputs per event) the per-message cost of aiokafka's
+    pure-Python send path was the largest part of the faust overhead. `flush()` waits for every
+    delivery report in a worker thread, so the event loop keeps fetching while the broker
+    acknowledges, and raises if any output was refused (the agent then crashes the process
+    before the batch is acked: nothing is committed that was not written).
+    """
+
+    def __init__(self, settings: Settings):
+        from confluent_kafka import Producer
+
+        from hub.runtime.kafka import producer_config
+        self._p = Producer(producer_config(settings))
+        self._errors: list = []
+
+    def _report(self, err, _msg):
+        if err is not None:
+            self._errors.append(err)
+
+    def produce_all(self, outputs) -> None:
+        p = self._p
+        for o in outputs:
+            while True:
+                try:
+                    p.produce(o.topic, value=o.value, key=o.key, headers=o.headers, on_delivery=self._report)
+                    break
+                except BufferError:
+                    p.poll(0.05)
+        p.poll(0)
+
+    async def flush(self, timeout: float = 60.0) -> None:
+        remaining = await asyncio.get_running_loop().run_in_executor(None, self._p.flush, timeout)
+        if remaining or self._errors:
+            from hub.errors import BrokerError
+            err = self._errors[0].str() if self._errors else f"{remaining} not acknowledged in {timeout}s"
+            raise BrokerError(f"router outputs not acknowledged: {err}")
+
+
 def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within: float = 0.05,
              app_id: str | None = None, metrics=None):
     import faust
@@ -72,21 +112,20 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     recipients = app.Table("recipients", default=None, partitions=settings.partitions,
                            key_type=str, value_type=list)
 
+    out_producer = OutputProducer(settings)
+
     @app.agent(source)
     async def route(stream):
         try:
             async for events in stream.take_events(batch, within=within):
                 t0 = time.perf_counter()
-                pending = []
-                send = app.producer.send
                 for ev in events:
                     msg = ev.message
                     _current_event.set(weakref.ref(ev))   # table writes go to this event's partition
-                    for out in core.route(msg.value, msg.key, (msg.topic, msg.partition, msg.offset),
-                                          recipients):
-                        pending.append(await send(out.topic, out.key, out.value, None, None, out.headers))
-                if pending:
-                    await asyncio.gather(*pending)   # every output acknowledged before the batch acks
+                    out_producer.produce_all(core.route(msg.value, msg.key,
+                                                        (msg.topic, msg.partition, msg.offset), recipients))
+                # every output acknowledged by the broker before the batch's events are acked
+                await out_producer.flush()
                 if metrics:
                     metrics.processed(len(events), seconds=time.perf_counter() - t0)
         except asyncio.CancelledError:

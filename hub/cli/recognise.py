@@ -2,7 +2,7 @@
 
 `nqf-hub recognise --events EVENTS.jsonl --request REQUEST.json` runs the same decision logic as
 the recognition processor, offline, over canonical JSON events (for tests and for explaining a
-decision). The faust worker command ("recognition") is added to COMMANDS by the runtime.
+decision). `nqf-hub recognition` runs the recognition processor (faust worker) over hub.ingress.
 """
 from __future__ import annotations
 
@@ -136,4 +136,36 @@ def recognise_cmd(events_path, request_path, as_json, as_of, do_sign, levels_dir
     sys.exit(2 if rejected else 0)
 
 
-COMMANDS = {"recognise": recognise_cmd}
+@click.command("recognition")
+@click.option("--wait-s", type=float, metavar="SECONDS",
+              help="How long a request waits for its credential before it is decided "
+                   "CANNOT_DETERMINE (default: 30 on the embedded broker, 600 on Kafka).")
+@click.option("--batch", default=500, show_default=True, help="Records per processing batch.")
+@click.option("--metrics-port", type=int, help="Expose Prometheus metrics on this port.")
+@click.option("--log-level", default="warning", show_default=True)
+@run_guarded
+def recognition_worker(wait_s, batch, metrics_port, log_level):
+    """Run the recognition processor: <prefix>.ingress -> signed decisions on <prefix>.recognition.
+
+    Keeps qualifications, institutions and accreditation history (global tables) and issued
+    credentials, revocations and waiting requests (partitioned like hub.ingress). A request is
+    decided as soon as its credential is known; one that arrives first waits up to --wait-s.
+    Decisions are signed with the active key in <home>/keys (refuses to start without one: run
+    `nqf-hub keys generate`). Runs until stopped; exits 70 if a record can be neither decided
+    nor dead-lettered (the uncommitted records are re-read on restart).
+    """
+    if wait_s is not None and wait_s < 0:
+        raise click.BadParameter("must be 0 or more", param_hint="--wait-s")
+    from hub.cli.common import settings
+    from hub.cli.workers import _logging, _metrics
+    from hub.recognition.app import make_app, run_worker
+    from hub.recognition.signing import KeyStore
+
+    _logging(log_level)
+    s = settings()
+    KeyStore(s.home).signing_key()          # no key: a clear ConfigError before anything starts
+    app = make_app(s, wait_s=wait_s, batch=batch, metrics=_metrics("recognition", metrics_port))
+    run_worker(app, loglevel=log_level)
+
+
+COMMANDS = {"recognise": recognise_cmd, "recognition": recognition_worker}

@@ -88,6 +88,7 @@ def audit_span(settings, expected: int, timeout: float) -> tuple[float, int]:
     c.close()
     if n < expected:
         raise SystemExit(f"only {n}/{expected} audit records within {timeout}s")
+    log(f"  {t}: {n} audit records, CreateTime span {first:.3f} .. {last:.3f} = {last - first:.3f}s")
     return max(last - first, 1e-3), n
 
 

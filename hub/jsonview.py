@@ -58,28 +58,40 @@ def parse_ts(s: str) -> dt.datetime:
 
 def from_json(obj: Any, schema: dict | list | str, path: str = "") -> Any:
     """Convert canonical JSON `obj` into the fastavro representation of `schema` (expanded)."""
-    named: dict[str, dict] = {}
+    cached = _NAMED.get(id(schema))
+    if cached is not None and cached[0] is schema:
+        named = cached[1]
+    else:
+        named = {}
+        _register(schema, named)
+        _NAMED[id(schema)] = (schema, named)
+    return _convert(obj, schema, path, named)
 
-    def register(t):
-        if isinstance(t, list):
-            for x in t:
-                register(x)
-        elif isinstance(t, dict):
-            kind = t.get("type")
-            if kind in ("record", "enum", "fixed"):
-                named[f"{t.get('namespace')}.{t['name']}"] = t
-                named[t["name"]] = t
-                for f in t.get("fields", []):
-                    register(f["type"])
-            elif kind == "array":
-                register(t["items"])
-            elif kind == "map":
-                register(t["values"])
-            elif isinstance(kind, (dict, list)):
-                register(kind)
 
-    register(schema)
+_NAMED: dict[int, tuple] = {}   # id(schema) -> (schema, named types); schemas live as long as the catalog
 
+
+def _register(t, named: dict) -> None:
+    """Index every named type of an expanded schema by full and short name."""
+    if isinstance(t, list):
+        for x in t:
+            _register(x, named)
+    elif isinstance(t, dict):
+        kind = t.get("type")
+        if kind in ("record", "enum", "fixed"):
+            named[f"{t.get('namespace')}.{t['name']}"] = t
+            named[t["name"]] = t
+            for f in t.get("fields", []):
+                _register(f["type"], named)
+        elif kind == "array":
+            _register(t["items"], named)
+        elif kind == "map":
+            _register(t["values"], named)
+        elif isinstance(kind, (dict, list)):
+            _register(kind, named)
+
+
+def _convert(obj: Any, schema, path: str, named: dict) -> Any:
     def fail(p, why):
         raise DecodeError(why, field=p or "(root)")
 

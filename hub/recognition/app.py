@@ -51,7 +51,9 @@ def app_settings(settings: Settings, app_id: str) -> dict:
     from hub.routing.app import faust_settings
 
     conf = faust_settings(settings, app_id)
-    conf["datadir"] = str(settings.home / "faust" / app_id)   # never the current directory
+    datadir = settings.home / "faust" / app_id            # never the current directory
+    datadir.mkdir(parents=True, exist_ok=True)
+    conf["datadir"] = str(datadir)
     if settings.consumer_profile.name == "embedded":
         conf["producer_max_batch_size"] = 1                  # exact high watermarks on Tansu
     return conf

@@ -19,8 +19,11 @@ def _logging(level: str):
 @click.option("--batch", default=1000, show_default=True, help="Records per processing batch.")
 @click.option("--metrics-port", type=int, help="Expose Prometheus metrics on this port.")
 @click.option("--log-level", default="warning", show_default=True)
+@click.option("--hold-ttl", default="30d", show_default=True,
+              help="How long a held record waits for consent before it expires (e.g. 30d, 12h, 90s).")
+@click.option("--sweep-interval", type=float, help="Seconds between expiry sweeps (default: TTL/4, 0.5-60).")
 @run_guarded
-def router(partners_dir, batch, metrics_port, log_level):
+def router(partners_dir, batch, metrics_port, log_level, hold_ttl, sweep_interval):
     """Run the privacy router: <prefix>.ingress -> partner topics, held, audit, dead letters.
 
     Runs until stopped (SIGTERM/Ctrl-C). Exits non-zero if a record can be neither routed nor
@@ -29,7 +32,9 @@ def router(partners_dir, batch, metrics_port, log_level):
     _logging(log_level)
     from hub.routing.app import make_app, run_worker
     metrics = _metrics("router", metrics_port)
-    app = make_app(settings(), partners_dir=partners_dir, batch=batch, metrics=metrics)
+    from hub.routing.consent import parse_duration
+    app = make_app(settings(), partners_dir=partners_dir, batch=batch, metrics=metrics,
+                   hold_ttl=parse_duration(hold_ttl), sweep_interval=sweep_interval)
     run_worker(app, loglevel=log_level)
 
 

@@ -7,6 +7,12 @@ events are acked; faust commits only acked offsets and flushes its producer befo
 A failure to produce (including a dead letter) or any unexpected exception crashes the worker
 with a non-zero exit status: nothing is skipped silently, the uncommitted batch is re-read on
 restart, and partners de-duplicate by event_id.
+
+The agent also reads <prefix>.release (release requests, hub.routing.release) and is the only
+writer of <prefix>.audit: each audit record goes to the partition of its input record, linked
+into that partition's hash chain, and after every batch a signed seal closes each partition it
+wrote to (hub.routing.audit_chain). The router refuses to start without a signing key. A
+second agent joins held records with consents on <prefix>.consent-join (hub.routing.consent).
 """
 from __future__ import annotations
 
@@ -79,7 +85,11 @@ class OutputProducer:
         for o in outputs:
             while True:
                 try:
-                    p.produce(o.topic, value=o.value, key=o.key, headers=o.headers, on_delivery=self._report)
+                    if o.partition is None:
+                        p.produce(o.topic, value=o.value, key=o.key, headers=o.headers, on_delivery=self._report)
+                    else:   # audit chain: the partition of the input record
+                        p.produce(o.topic, value=o.value, key=o.key, headers=o.headers, partition=o.partition,
+                                  on_delivery=self._report)
                     break
                 except BufferError:
                     p.poll(0.05)
@@ -94,7 +104,7 @@ class OutputProducer:
 
 
 def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within: float = 0.05,
-             app_id: str | None = None, metrics=None):
+             app_id: str | None = None, metrics=None, hold_ttl=None, sweep_interval: float | None = None):
     import faust
     # faust keeps "the event being processed" in a context variable that table writes read to
     # pick their changelog partition; take_events() yields a batch, so we set it per event
@@ -102,17 +112,23 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
 
     from hub.routing.router import build_core
 
-    core = build_core(settings, partners_dir=partners_dir, metrics=metrics)
+    signing_key, learner_secret = audit_keys(settings)
+    core = build_core(settings, partners_dir=partners_dir, metrics=metrics, hold_ttl=hold_ttl,
+                      learner_secret=learner_secret)
     app = faust.App(**faust_settings(settings, app_id or f"{settings.topic_prefix}-router"))
     # canonical events from connectors and decisions from the recognition processor; both are
     # keyed by credential id (murmur2 partitioner everywhere), so they are co-partitioned with
     # the recipients table that drives revocation push
-    source = app.topic(settings.topic("ingress"), settings.topic("recognition"), key_type=bytes,
-                       value_type=bytes, key_serializer="raw", value_serializer="raw")
+    # <prefix>.release (release requests) is keyed by credential id too
+    source = app.topic(settings.topic("ingress"), settings.topic("recognition"), settings.topic("release"),
+                       key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
     recipients = app.Table("recipients", default=None, partitions=settings.partitions,
                            key_type=str, value_type=list)
 
     out_producer = OutputProducer(settings)
+    handle, seal_outputs = audited_routing(app, core, settings, signing_key, recipients)
+    add_consent_join(app, core, settings, out_producer, batch=batch, within=within,
+                     sweep_interval=sweep_interval or _sweep_interval(core.hold_ttl))
 
     @app.agent(source)
     async def route(stream):
@@ -122,8 +138,8 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
                 for ev in events:
                     msg = ev.message
                     _current_event.set(weakref.ref(ev))   # table writes go to this event's partition
-                    out_producer.produce_all(core.route(msg.value, msg.key,
-                                                        (msg.topic, msg.partition, msg.offset), recipients))
+                    out_producer.produce_all(await handle(msg))
+                out_producer.produce_all(seal_outputs())   # one signed seal per audit partition written
                 # every output acknowledged by the broker before the batch's events are acked
                 await out_producer.flush()
                 if metrics:
@@ -138,6 +154,122 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
 
     app.nqf_core = core
     return app
+
+
+# ---- audit chain, release requests, consent join (hub.routing.audit_chain / release / consent) ----
+def audit_keys(settings: Settings):
+    """The Ed25519 key that signs audit seals (refuse to start without one) and the learner-key
+    secret of the consent join (created on first start)."""
+    from hub.errors import ConfigError
+    from hub.recognition.signing import KeyStore
+    from hub.routing.consent import learner_secret
+    store = KeyStore(settings.home)
+    if not store.active_id():
+        raise ConfigError(f"the router signs the audit chain and needs a signing key; none in {store.dir}: "
+                          "run `nqf-hub keys generate` (same NQF_HUB_HOME) and start the router again")
+    return store.signing_key(), learner_secret(settings, create=True)
+
+
+def audited_routing(app, core, settings: Settings, signing_key, recipients):
+    """(handle(msg) -> outputs, seal_outputs() -> outputs) for the routing agent.
+
+    `handle` routes an ingress/recognition record or a release request, linking audit records
+    into the chain of the input partition; before the first record of a partition it recovers
+    the chain head from the tail of that audit partition (the topic is the truth: a crash
+    between an acknowledged audit record and any local state cannot fork the chain).
+    Chain heads are forgotten on every rebalance and recovered again.
+    """
+    from faust.streams import _current_event  # noqa: F401 - set by the caller per event
+
+    from hub.routing.audit_chain import ChainWriter
+    from hub.routing.audit_read import read_tail
+    from hub.routing.router import Output
+
+    chain = ChainWriter()
+    closed = app.Table("closed_holds", default=None, partitions=settings.partitions,
+                       key_type=str, value_type=str)
+    t_release, t_audit = settings.topic("release"), settings.topic("audit")
+
+    @app.on_partitions_revoked.connect
+    async def _revoked(sender, revoked, **kw):
+        chain.heads.clear()
+
+    @app.on_partitions_assigned.connect
+    async def _assigned(sender, assigned, **kw):
+        chain.heads.clear()
+
+    async def handle(msg):
+        p = msg.partition
+        if p not in chain.heads:
+            tail = await asyncio.get_running_loop().run_in_executor(
+                None, read_tail, settings, t_audit, p, core.serde)
+            chain.recover(p, tail)
+        origin = (msg.topic, p, msg.offset)
+        if msg.topic == t_release:
+            return core.release(msg.value, msg.key, origin, closed, recipients, chain=chain)
+        return core.route(msg.value, msg.key, origin, recipients, chain=chain)
+
+    def seal_outputs():
+        return [Output(t_audit, b"seal", core.serde.encode(s, "nqfhub.internal.AuditSeal"),
+                       [("nqfhub.record", b"seal")], p) for p, s in chain.seals(signing_key)]
+
+    app.nqf_chain = chain
+    return handle, seal_outputs
+
+
+def _sweep_interval(hold_ttl) -> float:
+    """How often the join looks for expired holds: a quarter of the TTL, between 0.5 s and 60 s."""
+    return min(60.0, max(0.5, hold_ttl.total_seconds() / 4))
+
+
+def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int, within: float,
+                     sweep_interval: float) -> None:
+    """The consent-join agent and its expiry timer (hub.routing.consent.JoinProcessor)."""
+    import datetime as dt
+
+    from faust.streams import _current_event
+
+    from hub.errors import RecordError
+    from hub.routing.consent import JOIN_KIND_HEADER, JoinProcessor
+    if core.learner_secret is None:
+        return
+    proc = JoinProcessor(settings, core.serde)
+    joins = app.Table("consent_joins", default=None, partitions=settings.partitions, key_type=str,
+                      value_type=dict)   # json changelog (faust: non-bytes types)
+    topic = app.topic(settings.topic("consent-join"), key_type=bytes, value_type=bytes,
+                      key_serializer="raw", value_serializer="raw")
+    t_join = settings.topic("consent-join")
+
+    @app.agent(topic)
+    async def consent_join(stream):
+        try:
+            async for events in stream.take_events(batch, within=within):
+                now = dt.datetime.now(dt.timezone.utc)
+                for ev in events:
+                    msg = ev.message
+                    _current_event.set(weakref.ref(ev))   # table writes go to this event's partition
+                    try:
+                        outs = proc.step(joins, msg.key, msg.partition, msg.value, msg.headers, now)
+                    except RecordError as e:   # not a record the router wrote: dead-letter it
+                        outs = [core._dead_letter(msg.value, msg.key, e, "schema",
+                                                  (msg.topic, msg.partition, msg.offset))]
+                    out_producer.produce_all(outs)
+                await out_producer.flush()
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # noqa: BLE001 - any failure must take the process down
+            log.critical("consent-join agent crashed: %s; exiting with status %d so nothing is skipped",
+                         e.__class__.__name__, EXIT_AGENT_CRASHED)
+            sys.stderr.flush()
+            os._exit(EXIT_AGENT_CRASHED)
+
+    @app.timer(sweep_interval)
+    async def expiry_ticks():
+        # a tick per partition: the owner of the partition sweeps its holds inside the stream,
+        # where table writes have an event (and so a changelog partition)
+        from hub.routing.router import Output
+        out_producer.produce_all([Output(t_join, None, b"", [(JOIN_KIND_HEADER, b"tick")], p)
+                                  for p in range(settings.partitions)])
 
 
 def run_worker(app, loglevel: str = "warning") -> None:

@@ -24,4 +24,16 @@ def count_decision(partner_id: str, decision) -> None:
         POLICY_DECISIONS.labels(regime_of.get(rule, "unknown"), rule, partner_id, decision.action).inc()
 
 
-__all__ = ["POLICY_DECISIONS", "count_decision"]
+HELD_OUTCOMES = Counter(
+    "nqfhub_held_outcomes_total",
+    "What the router did with a release request: release | expire | erasure_request | "
+    "still_hold | still_block | duplicate (a hold already closed).",
+    ["partner", "outcome"],
+)
+
+
+def count_held_outcome(partner_id: str, outcome: str) -> None:
+    HELD_OUTCOMES.labels(partner_id, outcome).inc()
+
+
+__all__ = ["HELD_OUTCOMES", "POLICY_DECISIONS", "count_decision", "count_held_outcome"]

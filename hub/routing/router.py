@@ -6,6 +6,13 @@ for each subscribed partner, the policy decision, and from it a copy on hub.part
 AuditRecord on hub.audit per decision. A record that cannot be decoded or decided becomes one
 dead letter with its original bytes. The faust agent (hub.routing.app) and the benchmark's
 hand-written loop both call this, so they do exactly the same work.
+
+With a `chain` (hub.routing.audit_chain.ChainWriter, the faust app passes one) audit records
+are hash-linked and sent to the audit partition equal to the input partition (single writer
+per partition). With a learner secret (the faust app loads one) held records and consent
+events are also re-keyed by learner key onto <prefix>.consent-join (hub.routing.consent), and
+`release` handles the requests the join and operators put on <prefix>.release
+(hub.routing.release).
 """
 from __future__ import annotations
 
@@ -33,13 +40,15 @@ class Output:
     key: bytes | None
     value: bytes
     headers: list[tuple[str, bytes]]
+    partition: int | None = None        # explicit partition (audit chain); None: by key
 
 
 class RouterCore:
     """Built once per worker process; `route` is called for every record (the hot path)."""
 
     def __init__(self, settings: Settings, serde: Serde, engine, partners: dict, *,
-                 hold_ttl: dt.timedelta = dt.timedelta(days=30), evidence_for=None, metrics=None):
+                 hold_ttl: dt.timedelta = dt.timedelta(days=30), evidence_for=None, metrics=None,
+                 learner_secret: bytes | None = None):
         from hub.routing.policy import subscribed
 
         self.settings = settings
@@ -53,13 +62,16 @@ class RouterCore:
         self.t_held = settings.topic("held")
         self.t_dlq = settings.topic("deadletter")
         self.t_partner = {pid: partner_topic(settings, pid) for pid in partners}
+        self.t_join = settings.topic("consent-join")
+        self.learner_secret = learner_secret
         self._subscribed = subscribed
 
     def route(self, value: bytes, key: bytes | None = None,
-              origin: tuple[str, int, int] | None = None, recipients=None) -> list[Output]:
+              origin: tuple[str, int, int] | None = None, recipients=None, *, chain=None) -> list[Output]:
         """Outputs for one record. `recipients` (credential id -> partner ids that were sent the
         credential or a decision about it) is read for CredentialRevoked and updated on forwards;
-        the faust app passes a changelogged table, co-partitioned with hub.ingress."""
+        the faust app passes a changelogged table, co-partitioned with hub.ingress. `chain`
+        links the audit records (partition = origin's partition)."""
         try:
             _, event = self.serde.decode(value)
         except RecordError as e:
@@ -95,20 +107,66 @@ class RouterCore:
                     outs.append(Output(self.t_partner[pid], key, self.serde.encode(decision.event), headers))
                     forwarded.append(pid)
                 elif decision.action == "hold":
-                    outs.append(Output(self.t_held, key, self.serde.encode(
-                        self._held(event, pid, decision, value, now), HELD), headers))
-                outs.append(Output(self.t_audit, event_id.encode(), self.serde.encode(
-                    self._audit(event, pid, decision, now), AUDIT), headers))
+                    held = self.serde.encode(self._held(event, pid, decision, value, now), HELD)
+                    outs.append(Output(self.t_held, key, held, headers))
+                    if self.learner_secret is not None:
+                        outs += self._join_held(event, pid, held, key, headers)
+                outs.append(self.audit_output(self._audit(event, pid, decision, now), headers, origin, chain))
                 if self.metrics:
                     self.metrics.decision(pid, decision, event=event)
         except HubError as e:
             return [self._dead_letter(value, key, e, "policy", origin, event_id)]
+        if self.learner_secret is not None and etype in ("ConsentRecorded", "ConsentWithdrawn"):
+            outs += self._join_consent(event, value, base_headers)
         if forwarded and cred and etype in ("CredentialIssued", "RecognitionDecided"):
             known = recipients.get(cred) or []
             new = sorted(set(known) | set(forwarded))
             if new != known:
                 recipients[cred] = new
         return outs
+
+    def release(self, value: bytes, key: bytes | None, origin: tuple[str, int, int] | None,
+                closed, recipients=None, *, chain=None) -> list[Output]:
+        """Outputs for one ReleaseRequest of <prefix>.release (hub.routing.release)."""
+        from hub.routing.release import handle_request
+        return handle_request(self, value, key, origin, closed, recipients, chain)
+
+    def audit_output(self, record: dict, headers, origin, chain) -> Output:
+        """The Output of one audit record: linked into the chain of the origin's partition."""
+        part = None
+        if chain is not None and origin is not None:
+            part = origin[1]
+            chain.link(record, part)
+        return Output(self.t_audit, record["event_id"].encode(), self.serde.encode(record, AUDIT),
+                      headers, part)
+
+    # ---- the consent join ----------------------------------------------------------------
+    def _join_held(self, event: dict, pid: str, held: bytes, key: bytes | None, headers) -> list[Output]:
+        """The held record again, keyed by each learner key, for the consent join."""
+        import base64
+
+        from hub.routing.consent import JOIN_KIND_HEADER, SUBJECT_KEY_HEADER, learner_keys
+        keys = learner_keys(self.learner_secret, event.get("learner")) or \
+            [hashlib.sha256(f"{event['header']['event_id']}|{pid}".encode()).hexdigest()[:32]]
+        h = headers + [(JOIN_KIND_HEADER, b"held")]
+        if key is not None:
+            h.append((SUBJECT_KEY_HEADER, base64.b64encode(key)))
+        return [Output(self.t_join, k.encode(), held, h) for k in keys]
+
+    def _join_consent(self, event: dict, value: bytes, headers) -> list[Output]:
+        """A consent event keyed by each learner key (and a recorded one also by its alias key,
+        so that a withdrawal naming no learner finds it)."""
+        from hub.routing.consent import JOIN_KIND_HEADER, alias_key, learner_keys
+        keys = learner_keys(self.learner_secret, event.get("learner"))
+        alias = alias_key(self.learner_secret, event["consent_id"])
+        if event["header"]["event_type"] == "ConsentRecorded":
+            outs = [Output(self.t_join, k.encode(), value, headers + [(JOIN_KIND_HEADER, b"consent")])
+                    for k in keys]
+            outs.append(Output(self.t_join, alias.encode(), value, headers + [
+                (JOIN_KIND_HEADER, b"alias"), ("nqfhub.join.keys", ",".join(keys).encode())]))
+            return outs
+        return [Output(self.t_join, k.encode(), value, headers + [(JOIN_KIND_HEADER, b"withdrawal")])
+                for k in (keys or [alias])]
 
     # ---- records -----------------------------------------------------------------------
     @staticmethod
@@ -150,7 +208,8 @@ def _partner_evidence(partner, event):
     return Evidence(instrument_ids=frozenset(partner.instruments))
 
 
-def build_core(settings: Settings, *, partners_dir=None, metrics=None) -> RouterCore:
+def build_core(settings: Settings, *, partners_dir=None, metrics=None, hold_ttl: dt.timedelta | None = None,
+               learner_secret: bytes | None = None) -> RouterCore:
     """Load partners, rules and schemas once; raises ConfigError/MappingFileError when invalid."""
     from hub.routing.policy import PolicyEngine, load_partners
     from hub.schemas import catalog
@@ -158,7 +217,8 @@ def build_core(settings: Settings, *, partners_dir=None, metrics=None) -> Router
     partners = load_partners(partners_dir or settings.partners_path)
     engine = PolicyEngine.load(settings.mappings_dir / "privacy", **_pseudonym_kw(settings))
     serde = Serde(catalog(settings.schemas_dir), settings.schema_registry_url)
-    return RouterCore(settings, serde, engine, partners, metrics=metrics)
+    kw = {"hold_ttl": hold_ttl} if hold_ttl is not None else {}
+    return RouterCore(settings, serde, engine, partners, metrics=metrics, learner_secret=learner_secret, **kw)
 
 
 def _pseudonym_kw(settings: Settings) -> dict:

@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from hub.config import Settings
 from hub.errors import BrokerError
 
-CORE = ("ingress", "audit", "held", "recognition", "deadletter", "delivery")
+CORE = ("ingress", "audit", "held", "recognition", "deadletter", "delivery",
+        "consent-join", "release")   # consent join (learner keys) and release requests: hub.routing
 
 
 def core_topics(settings: Settings) -> list[str]:

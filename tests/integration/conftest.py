@@ -24,6 +24,9 @@ def broker_home(tmp_path_factory):
     env = {"NQF_HUB_HOME": str(home)}
     s = load_settings(env)
     st, _ = broker.start(s)
+    from hub.recognition.signing import KeyStore
+    if not KeyStore(home).active_id():
+        KeyStore(home).generate()   # the router signs audit seals and refuses to start without a key
     yield home
     broker.stop(s)
 

@@ -231,3 +231,40 @@ def test_worker_refuses_to_start_without_a_signing_key(tmp_path):
     from hub.recognition.processor import build_core
     with pytest.raises(ConfigError, match="nqf-hub keys generate"):
         build_core(Settings(home=tmp_path))
+
+
+def test_demo_plan_through_the_core_shows_every_outcome(core, tmp_path):
+    """The demo's generated reference data and requests (hub.demo.reference_data) decide as the
+    demo summary claims, through the same core the worker runs."""
+    import json
+
+    from connectors.openbadges3.samples import sample_credentials
+    from hub.demo.reference_data import build_plan
+    from hub.ingest.decoding import decode_sources, make_context
+    from hub.routing.policy import load_partners
+    from hub.sdk import registry
+    from hub.sdk.inbound import Source
+
+    conn = registry.inbound("openbadges3")
+    data = "\n".join(json.dumps(c) for c in sample_credentials(60, seed=7)).encode()
+    decoded = [(i, d) for i, d in decode_sources(conn, [Source(name="s", data=data)], make_context(conn)) if d]
+    plan = build_plan([i.event for i, _ in decoded], load_partners(core.settings.partners_path))
+    serde = default_serde()
+    tables = RecognitionTables()
+    now = dt.datetime(2026, 1, 5, tzinfo=UTC)
+    outs = feed(core, tables, [serde.encode(e) for e in plan.reference], now)
+    outs += feed(core, tables, [serde.encode(r.request) for r in plan.early], now)
+    outs += feed(core, tables, [d for _, d in decoded], now)           # releases the waiting request
+    outs += feed(core, tables, [serde.encode(e) for e in plan.revocations + [r.request for r in plan.late]], now)
+    outs += core.sweep(tables, now + dt.timedelta(seconds=31))          # the never-issued credential
+    by_request = {d["request_id"]: d for d in decisions(outs)}
+    assert set(by_request) == {r.request["request_id"] for r in plan.requests}
+    case = {r.case: by_request[r.request["request_id"]] for r in plan.requests if r.case}
+    codes = {k: [x["code"] for x in d["reasons"]] for k, d in case.items()}
+    assert case["revoked credential"]["outcome"] == "NOT_RECOGNISED" and "CREDENTIAL_REVOKED" in codes["revoked credential"]
+    assert "ISSUER_NOT_ACCREDITED" in codes["issuer suspended on the award date"]
+    assert "QUALIFICATION_UNKNOWN" in codes["qualification not in any register"]
+    assert case["request sent before its credential (waited for it)"]["outcome"] == "RECOGNISED"
+    assert codes["credential never received (decided after the wait)"] == ["CREDENTIAL_NOT_RECEIVED"]
+    outcomes = {d["outcome"] for d in by_request.values()}
+    assert outcomes == {"RECOGNISED", "PARTIALLY_RECOGNISED", "NOT_RECOGNISED", "CANNOT_DETERMINE"}

@@ -136,6 +136,25 @@ def test_held_credential_is_released_once_when_consent_arrives(hub):
     assert _received(hub, "CredentialIssued").count(eid) == 1
     assert hub["receiver"].duplicates.get("de-uni", 0) == 0
     assert hub["receiver"].bad_signatures.get("de-uni", 0) == 0
+    # audit trace: decision (hold), held, release request, release, delivery, in time order
+    from click.testing import CliRunner
+
+    from hub.cli import main_group
+    wait_for(lambda: _trace(hub, eid, "delivery"), 20, "the delivery receipt")
+    stages = [st["stage"] for st in _trace(hub, eid)]
+    assert stages[0] == "decision" and {"held", "release_request", "release", "delivery"} <= set(stages)
+    assert stages.index("release_request") < stages.index("release") < stages.index("delivery")
+    out = CliRunner().invoke(main_group, ["audit", "trace", eid], env=hub["env"]).output
+    assert "release" in out and "Thandiwe" not in out and "9804120000001" not in out
+
+
+def _trace(hub, eid, stage=None):
+    from click.testing import CliRunner
+
+    from hub.cli import main_group
+    res = CliRunner().invoke(main_group, ["audit", "trace", eid, "--json"], env=hub["env"])
+    steps = [json.loads(x) for x in res.output.splitlines() if x.startswith("{")]
+    return [st for st in steps if stage is None or st["stage"] == stage]
 
 
 def test_held_credential_without_consent_expires_after_the_ttl(hub):

@@ -354,7 +354,7 @@ class Demo:
                             t.decision = rec
                             t.verified = verify(rec, jwks or {}).valid
                         continue
-                    t = all_tracks.get(rec["event_id"])
+                    t = all_tracks.get(rec.get("event_id"))   # audit seals carry no event id
                     if t is None:
                         continue
                     if m.topic() == s.topic("audit"):

@@ -420,3 +420,5 @@ class Demo:
             from hub.runtime import broker
             broker.stop(self.base)
         shutil.rmtree(self.tmp, ignore_errors=True)
+        # the recognition worker's faust data directory (hub.recognition.app) is per prefix
+        shutil.rmtree(Path(self.base.home) / "faust" / f"{self.prefix}-recognition", ignore_errors=True)

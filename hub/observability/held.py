@@ -3,22 +3,24 @@
 The router writes a HeldRecord to <prefix>.held when a partner may receive an event only with
 evidence it does not have yet (consent, a transfer instrument, an authorisation). A held record
 is *open* until an AuditRecord with action `release` or `expire` exists for the same
-event x partner on <prefix>.audit; this module writes those audit records, so `list_open`
-recomputes the state from the two topics and nothing else.
+event x partner on <prefix>.audit; the router writes those audit records when it reads the
+release / expiry requests this module puts on <prefix>.release (hub.routing.release: the router
+is the single writer of the hash-chained audit topic), so `list_open` recomputes the state from
+the two topics and nothing else.
 
 Release re-runs the policy engine for the held event with the partner's own instruments plus the
 evidence the operator names (`consent:<id>`, `instrument:<kind>:<ref>`,
 `authorisation:<kind>:<ref>`). Only if the decision is now forward / forward_minimised is the
 partner copy produced to hub.partner.<id> (the original bytes for forward, the minimised event
-otherwise) together with the `release` audit record; both are acknowledged before the command
-reports success. Held records, audit records and this module's output carry ids, rule ids and
-categories, never personal data.
+otherwise) together with the `release` audit record — by the router, from the release request
+this module produces; the request is acknowledged before the command reports success. Held
+records, audit records and this module's output carry ids, rule ids and categories, never
+personal data.
 """
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import uuid
 from dataclasses import dataclass, field
 
 from hub.config import Settings
@@ -157,7 +159,6 @@ def release(settings: Settings, hid: str, evidence_items: list[str], *, by: str,
             producer=None, dry_run: bool = False) -> dict:
     """Re-decide a held record with new evidence; forward it if the policy now allows it."""
     from hub.observability import families as F
-    from hub.observability.producing import OperatorProducer
     from hub.routing.router import build_core
 
     core = core or build_core(settings)
@@ -180,21 +181,20 @@ def release(settings: Settings, hid: str, evidence_items: list[str], *, by: str,
     result["released"] = not dry_run
     if dry_run:
         return result
-    now = dt.datetime.now(UTC)
-    kinds = ",".join(sorted({i.partition(":")[0] for i in evidence_items}))
-    extra = {"nqfhub.operator": by, "nqfhub.release.evidence": kinds,
-             "nqfhub.release.held_id": entry.held_id}
-    value = rec["event"] if decision.action == "forward" else core.serde.encode(decision.event)
-    audit = core._audit(event, pid, decision, now)
-    audit.update(action="release", audit_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{rec['event_id']}|{pid}|release")))
-    out = OperatorProducer(settings, producer)
-    out.send(core.t_partner[pid], entry.key, value, _headers(event["header"], pid, decision.action, extra))
-    out.send(settings.topic("audit"), rec["event_id"].encode(), core.serde.encode(audit, AUDIT),
-             _headers(event["header"], pid, "release", {**extra, "nqfhub.release.decision": decision.action}))
-    out.flush()
+    # the router is the only writer of hub.audit (hash chain): it re-decides and writes the
+    # partner copy + the "release" audit record when it reads this request (hub.routing.release)
+    from hub.routing.release import request_release
+    req = request_release(settings, {**rec, "held_id": entry.held_id}, given_ids(evidence_items),
+                          "operator", by, key=entry.key, producer=producer, serde=core.serde)
     F.OPERATOR_ACTIONS.labels("release").inc()
     result["to"] = core.t_partner[pid]
+    result["request_id"] = req["request_id"]
     return result
+
+
+def given_ids(items: list[str]) -> list[str]:
+    """CLI evidence ('authorization:' spelled either way) as the router's typed ids."""
+    return [("authorisation:" + i.partition(":")[2]) if i.startswith("authorization:") else i for i in items]
 
 
 def expire(settings: Settings, serde, hids: list[str] | None = None, *, due: bool = False, by: str,
@@ -220,21 +220,10 @@ def expire(settings: Settings, serde, hids: list[str] | None = None, *, due: boo
     items = []
     for e in chosen:
         r = e.record
-        try:
-            _, event = serde.decode(r["event"])
-            trace = event["header"]["trace_id"]
-        except HubError:
-            trace = hashlib.sha256(r["event_id"].encode()).hexdigest()[:32]
-        hdr = {"event_id": r["event_id"], "trace_id": trace, "event_type": r["event_type"]}
-        audit = {"audit_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{r['event_id']}|{r['partner_id']}|expire")),
-                 "event_id": r["event_id"], "event_type": r["event_type"], "trace_id": trace,
-                 "partner_id": r["partner_id"], "action": "expire", "rule_ids": list(r.get("rule_ids") or []),
-                 "legal_basis": [], "regimes": [], "categories_present": [], "removed_categories": [],
-                 "purpose": r.get("purpose"), "decided_at": now, "prev_hash": None, "hash": None}
-        if out:
-            out.send(settings.topic("audit"), r["event_id"].encode(), serde.encode(audit, AUDIT),
-                     _headers(hdr, r["partner_id"], "expire",
-                              {"nqfhub.operator": by, "nqfhub.release.held_id": e.held_id}))
+        if out:   # the router writes the "expire" audit record (single writer of hub.audit)
+            from hub.routing.release import request_expire
+            request_expire(settings, {**r, "held_id": e.held_id}, "operator", by, key=e.key,
+                           producer=out.p, serde=serde)
         items.append({"held_id": e.held_id, "event_id": r["event_id"], "partner": r["partner_id"],
                       "overdue": bool(r.get("expires_at") and r["expires_at"] < now)})
     if out:

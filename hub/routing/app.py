@@ -179,8 +179,6 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients):
     between an acknowledged audit record and any local state cannot fork the chain).
     Chain heads are forgotten on every rebalance and recovered again.
     """
-    from faust.streams import _current_event  # noqa: F401 - set by the caller per event
-
     from hub.routing.audit_chain import ChainWriter
     from hub.routing.audit_read import read_tail
     from hub.routing.router import Output

@@ -92,7 +92,6 @@ def erasure_copy(core, withdrawal: dict, partner, consent_ids) -> tuple[dict, ob
     identifying fields, then minimised by the partner's own decision under the withdrawn
     consent (so the partner gets the identifiers in the form it received them, e.g. its own
     pseudonyms, and nothing it did not receive). If the policy would not forward, no learner."""
-    from hub.routing.policy import Evidence
     learner = withdrawal.get("learner")
     ev = dict(withdrawal)
     if isinstance(learner, dict):

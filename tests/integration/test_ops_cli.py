@@ -141,6 +141,24 @@ def test_dlq_list_show_and_replay_with_lineage(hub):
     cli(env, "dlq", "show", "0:999999", code=1)
 
 
+def _answer_release_requests(hub):
+    """The router's part of release / expire (it is the only writer of the audit chain): answer
+    the requests on <prefix>.release in-process, as the faust router does."""
+    from hub.observability.producing import OperatorProducer
+    from hub.observability.reading import TopicReader
+    from hub.routing.router import build_core
+    s = hub["settings"]
+    core = hub.setdefault("core", build_core(s))
+    closed, pos = hub.setdefault("closed", {}), hub.setdefault("release_pos", {})
+    out = OperatorProducer(s)
+    with TopicReader(s) as r:
+        for m in r.read([s.topic("release")], start=dict(pos)):
+            pos[(m.topic(), m.partition())] = m.offset() + 1
+            for o in core.release(m.value(), m.key(), (m.topic(), m.partition(), m.offset()), closed):
+                out.send(o.topic, o.key, o.value, o.headers)
+    out.flush()
+
+
 def test_held_list_release_and_expire(hub):
     from hub.observability.reading import TopicReader, header_map
     env, s = hub["env"], hub["settings"]
@@ -153,6 +171,7 @@ def test_held_list_release_and_expire(hub):
     r = lines(cli(env, "held", "release", target["held_id"][:12], "--evidence", "consent:c-2026-1",
                   "--json").output)[0]
     assert r["released"] and r["decision"] in ("forward", "forward_minimised")
+    _answer_release_requests(hub)
     with TopicReader(s) as rd:
         copies = [m for m in rd.read([s.topic(f"partner.{target['partner']}")])
                   if header_map(m).get("nqfhub.operator")]
@@ -163,6 +182,7 @@ def test_held_list_release_and_expire(hub):
     cli(env, "held", "release", target["held_id"], "--evidence", "consent:c-2026-1", code=1)   # already released
 
     cli(env, "held", "expire", other["held_id"])
+    _answer_release_requests(hub)
     after = {h["held_id"] for h in lines(cli(env, "held", "list", "--json").output)}
     assert target["held_id"] not in after and other["held_id"] not in after
     assert len(after) == len(held) - 2

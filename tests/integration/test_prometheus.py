@@ -47,8 +47,8 @@ def test_prometheus_scrapes_the_demo_workers(hub_settings, tmp_path):
     found: dict[str, list] = {}
 
     class ScrapedDemo(Demo):
-        def _watch(self, tracks):
-            super()._watch(tracks)                         # every event accounted for; workers still up
+        def _watch(self, *args, **kwargs):
+            super()._watch(*args, **kwargs)                         # every event accounted for; workers still up
             scrape(self.metrics_ports, found, tmp_path)
 
     result = ScrapedDemo(hub_settings, events=30, timeout_s=120, say=lambda *_: None).run()

@@ -93,8 +93,15 @@ def test_router_dead_letters_an_undecodable_record_and_keeps_going(hub_env, hub_
         h = headers_dict(dl[0].headers())
         assert h["stage"] == "router" and h["reason_class"] == "schema"
         assert h["original.topic"] == hub_settings.topic("ingress")
-        audits = read_all(hub_settings, hub_settings.topic("audit"), 3, timeout=60)
-        assert len({m.headers()[0][1] for m in audits}) == 3   # every good event was decided
+        from hub.serde import default_serde
+        decided = set()
+        deadline = time.monotonic() + 60
+        while len(decided) < 3 and time.monotonic() < deadline:
+            for m in read_all(hub_settings, hub_settings.topic("audit"), 1, timeout=5):
+                name, rec = default_serde().decode(m.value())
+                if name == "nqfhub.internal.AuditRecord":   # seals share the topic
+                    decided.add(rec["event_id"])
+        assert len(decided) == 3   # every good event was decided
     finally:
         router.terminate()
         router.wait(20)

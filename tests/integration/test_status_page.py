@@ -45,8 +45,8 @@ def test_status_page_renders_demo_data_and_screenshots(hub_settings, tmp_path):
     seen: dict = {}
 
     class PagedDemo(Demo):
-        def _watch(self, tracks):
-            super()._watch(tracks)
+        def _watch(self, *args, **kwargs):
+            super()._watch(*args, **kwargs)
             env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
             env.update({"NQF_HUB_HOME": str(self.base.home), "NQF_HUB_TOPIC_PREFIX": self.prefix})
             port = free_port()

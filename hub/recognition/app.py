@@ -46,17 +46,11 @@ EXIT_AGENT_CRASHED = 70
 
 
 def app_settings(settings: Settings, app_id: str) -> dict:
-    """faust App keyword arguments: the router's (hub.routing.app.faust_settings) plus the
-    recognition worker's own data directory and the embedded-broker batching workaround."""
+    """faust App keyword arguments: the router's (hub.routing.app.faust_settings), which include
+    the per-app data directory and the embedded-broker batching workaround described above."""
     from hub.routing.app import faust_settings
 
-    conf = faust_settings(settings, app_id)
-    datadir = settings.home / "faust" / app_id            # never the current directory
-    datadir.mkdir(parents=True, exist_ok=True)
-    conf["datadir"] = str(datadir)
-    if settings.consumer_profile.name == "embedded":
-        conf["producer_max_batch_size"] = 1                  # exact high watermarks on Tansu
-    return conf
+    return faust_settings(settings, app_id)
 
 
 def make_app(settings: Settings, *, wait_s: float | None = None, batch: int = 500,

@@ -22,6 +22,7 @@ import os
 import sys
 import time
 import weakref
+from pathlib import Path
 
 from hub.config import Settings
 from hub.runtime.broker import bootstrap_servers
@@ -33,7 +34,7 @@ EXIT_AGENT_CRASHED = 70
 def faust_settings(settings: Settings, app_id: str) -> dict:
     """faust App keyword arguments: broker, profile timeouts, throughput settings."""
     prof = settings.consumer_profile
-    return dict(
+    conf = dict(
         id=app_id,
         broker=f"kafka://{bootstrap_servers(settings)}",
         value_serializer="raw",
@@ -57,6 +58,17 @@ def faust_settings(settings: Settings, app_id: str) -> dict:
         producer_max_batch_size=512 * 1024,
         producer_max_request_size=4 * 1024 * 1024,
     )
+    # faust keeps table state (rocksdb/memory) in a data directory: never the current directory
+    datadir = Path(settings.home) / "faust" / app_id
+    datadir.mkdir(parents=True, exist_ok=True)
+    conf["datadir"] = str(datadir)
+    if settings.consumer_profile.name == "embedded":
+        # Tansu 0.6 reports a partition's high watermark as the base offset of its last record
+        # batch + 1; faust restores tables only up to the watermark, so changelogs are written
+        # one record per batch there (measured: exact watermarks, full restores). Only faust's
+        # own producer is affected (changelogs): the router's outputs go through librdkafka.
+        conf["producer_max_batch_size"] = 1
+    return conf
 
 
 class OutputProducer:
@@ -122,11 +134,12 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     # <prefix>.release (release requests) is keyed by credential id too
     source = app.topic(settings.topic("ingress"), settings.topic("recognition"), settings.topic("release"),
                        key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
-    recipients = app.Table("recipients", default=None, partitions=settings.partitions,
-                           key_type=str, value_type=list)
+    # values are JSON (faust's default for non-bytes values); a value_type of list/dict breaks
+    # faust's changelog recovery ("type object 'list' has no attribute 'from_data'")
+    recipients = app.Table("recipients", default=None, partitions=settings.partitions, key_type=str)
 
     out_producer = OutputProducer(settings)
-    handle, seal_outputs = audited_routing(app, core, settings, signing_key, recipients)
+    handle, seal_outputs = audited_routing(app, core, settings, signing_key, recipients, out_producer.flush)
     add_consent_join(app, core, settings, out_producer, batch=batch, within=within,
                      sweep_interval=sweep_interval or _sweep_interval(core.hold_ttl))
 
@@ -170,7 +183,7 @@ def audit_keys(settings: Settings):
     return store.signing_key(), learner_secret(settings, create=True)
 
 
-def audited_routing(app, core, settings: Settings, signing_key, recipients):
+def audited_routing(app, core, settings: Settings, signing_key, recipients, flush):
     """(handle(msg) -> outputs, seal_outputs() -> outputs) for the routing agent.
 
     `handle` routes an ingress/recognition record or a release request, linking audit records
@@ -184,8 +197,7 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients):
     from hub.routing.router import Output
 
     chain = ChainWriter()
-    closed = app.Table("closed_holds", default=None, partitions=settings.partitions,
-                       key_type=str, value_type=str)
+    closed = app.Table("closed_holds", default=None, partitions=settings.partitions, key_type=str)
     t_release, t_audit = settings.topic("release"), settings.topic("audit")
 
     @app.on_partitions_revoked.connect
@@ -199,6 +211,7 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients):
     async def handle(msg):
         p = msg.partition
         if p not in chain.heads:
+            await flush()   # what this worker already sent is in the tail it reads
             tail = await asyncio.get_running_loop().run_in_executor(
                 None, read_tail, settings, t_audit, p, core.serde)
             chain.recover(p, tail)
@@ -232,8 +245,8 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
     if core.learner_secret is None:
         return
     proc = JoinProcessor(settings, core.serde)
-    joins = app.Table("consent_joins", default=None, partitions=settings.partitions, key_type=str,
-                      value_type=dict)   # json changelog (faust: non-bytes types)
+    joins = app.Table("consent_joins", default=None, partitions=settings.partitions,
+                      key_type=str)   # json changelog (faust's default for non-bytes values)
     topic = app.topic(settings.topic("consent-join"), key_type=bytes, value_type=bytes,
                       key_serializer="raw", value_serializer="raw")
     t_join = settings.topic("consent-join")

@@ -13,7 +13,7 @@ import yaml
 pytestmark = pytest.mark.integration
 
 
-def test_revocation_reaches_exactly_the_partners_that_received_the_credential(hub_env, hub_settings, tmp_path):
+def test_revocation_reaches_exactly_the_partners_that_received_the_credential_across_a_restart(hub_env, hub_settings, tmp_path):
     from hub.delivery.receiver import PartnerReceiver
     from hub.routing.policy import load_partners
     from hub.runtime.topics import ensure_topics
@@ -35,7 +35,6 @@ def test_revocation_reaches_exactly_the_partners_that_received_the_credential(hu
         env[f"NQF_HUB_SECRET_RV_{pid.upper().replace('-', '_')}"] = secrets[pid].decode()
     ensure_topics(hub_settings, load_partners(pdir))
 
-    lines = (tmp_path.parent / "x").parent  # noqa: F841 (keeps tmp_path alive)
     issued, revoked, _ = (json.loads(x) for x in
                           open(os.path.join(os.path.dirname(__file__), "..", "data", "canonical-json",
                                             "good", "lifecycle.jsonl")).read().splitlines())
@@ -58,6 +57,12 @@ def test_revocation_reaches_exactly_the_partners_that_received_the_credential(hu
             time.sleep(0.3)
         assert received() == {"uni-a": ["CredentialIssued"], "uni-b": ["CredentialIssued"]}, \
             (tmp_path / "router.log").read_text()[-2000:]
+        # restart the router: who received the credential must survive (table restored from
+        # its changelog), or the revocation would reach nobody
+        procs[0].terminate()
+        assert procs[0].wait(30) is not None
+        procs[0] = subprocess.Popen([sys.executable, "-m", "hub", "router"], env=env, stdout=subprocess.DEVNULL,
+                                    stderr=open(tmp_path / "router2.log", "wb"))
         assert run(tmp_path / "revoked.jsonl").returncode == 0
         assert run(tmp_path / "revoked.jsonl").returncode == 0   # a replayed revocation: still once
         want = {"uni-a": ["CredentialIssued", "CredentialRevoked"], "uni-b": ["CredentialIssued", "CredentialRevoked"]}

@@ -143,6 +143,8 @@ def main() -> None:
     env["NQF_HUB_HOME"] = str(home)
     base = load_settings(env)
     broker.start(base)
+    from hub.recognition.signing import KeyStore
+    KeyStore(home).generate()   # the router signs audit seals and refuses to start without a key
     procs = []
     try:
         events = make_events(args.events)

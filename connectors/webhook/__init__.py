@@ -5,6 +5,7 @@ Request headers:
   Idempotency-Key       the event_id (the same on every retry; partners de-duplicate on it)
   X-NQFHub-Signature    'sha256=' + hex HMAC-SHA256 of the exact body with the partner's secret
   X-NQFHub-Event-Type, X-NQFHub-Trace-Id, X-NQFHub-Partner
+  X-NQFHub-Erasure-Request: true   on a ConsentWithdrawn sent as an erasure request
 Responses: 2xx delivered; 408, 425, 429, 5xx and network errors are retriable; any other status
 is permanent (the worker dead-letters it). The worker owns retries and backoff.
 """

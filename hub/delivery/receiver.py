@@ -27,6 +27,7 @@ class PartnerReceiver:
         self.received: dict[str, dict[str, str]] = defaultdict(dict)   # partner -> {event_id: type}
         self.duplicates: dict[str, int] = defaultdict(int)
         self.bad_signatures: dict[str, int] = defaultdict(int)
+        self.erasure_requests: dict[str, set[str]] = defaultdict(set)   # partner -> event ids
         self.requests = 0
         receiver = self
 
@@ -63,6 +64,8 @@ class PartnerReceiver:
                         receiver.duplicates[pid] += 1
                         return self._answer(200, {"status": "duplicate"})
                     receiver.received[pid][key] = self.headers.get("X-NQFHub-Event-Type", "")
+                    if self.headers.get("X-NQFHub-Erasure-Request") == "true":
+                        receiver.erasure_requests[pid].add(key)
                 self._answer(200, {"status": "accepted"})
 
             def _answer(self, status, obj):

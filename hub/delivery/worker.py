@@ -99,7 +99,8 @@ class DeliveryWorker:
                 body = ch.encoder.encode(event)
                 env = Envelope(event_id=h["event_id"], event_type=h["event_type"], partner_id=pid,
                                trace_id=h["trace_id"], content_type=ch.encoder.media_type,
-                               subject_id=key.decode() if key else None)
+                               subject_id=key.decode() if key else None,
+                               extra_headers=_forwarded_headers(msg.headers()))
             except HubError as e:
                 return [self._dlq(value, key, e, "delivery", origin, pid, h["event_id"]),
                         self._receipt(event, pid, "dead_lettered", 0, None, key)]
@@ -214,6 +215,19 @@ class DeliveryWorker:
             raise BrokerError(f"consumer error: {err.str()}")
         log.warning("consumer error: %s", err.str())
         return True
+
+
+# Kafka headers set by the router that a partner must see on delivery, and their HTTP names
+FORWARDED_HEADERS = {"nqfhub.erasure_request": "X-NQFHub-Erasure-Request"}
+
+
+def _forwarded_headers(headers) -> dict:
+    out = {}
+    for k, v in headers or []:
+        name = FORWARDED_HEADERS.get(k)
+        if name:
+            out[name] = v.decode() if isinstance(v, bytes) else str(v)
+    return out
 
 
 def build_worker(settings: Settings, *, partners_dir=None, metrics=None) -> DeliveryWorker:

@@ -188,6 +188,7 @@ def test_withdrawal_sends_an_erasure_request_to_the_partner(hub):
                    hub["log"])
     assert len(new) == 1
     (wid,) = new
+    assert hub["receiver"].erasure_requests["de-uni"] == {wid}   # flagged as an erasure request over HTTP
     acts = [a["action"] for a in audits(s, wid)]
     assert acts == ["erasure_request"]
     # the withdrawn consent releases nothing more for this learner

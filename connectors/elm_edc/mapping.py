@@ -12,9 +12,9 @@ from __future__ import annotations
 import re
 
 from connectors._vc import canonical as c
-from connectors._vc.countries import alpha2_from_authority
 from connectors._vc.values import ValueProblem, local_date, text, timestamp
 from connectors.openbadges3.mapping import FieldProblem
+from hub.sdk.countries import alpha2_from_authority
 from hub.sdk.inbound import DecodeContext
 
 EQF_PREFIX = "http://data.europa.eu/snb/eqf/"
@@ -24,6 +24,12 @@ ECTS_CONCEPT = "http://data.europa.eu/snb/education-credit/6fcec5c5af"
 HUB_LEVEL = re.compile(r"^urn:nqf-hub:level:([^:]+):(.+)$")
 LOCAL_ID = "urn:epass:"          # document-local ids of the EDC generator (not global identifiers)
 MAX_PART_DEPTH = 8
+
+
+def authority_country(uri_or_code) -> str | None:
+    """An ELM country concept id -> alpha-2: EU authority URIs or codes, any case, an alpha-2 code
+    as it is. The authority's codes outside ISO 3166-1 (e.g. `1A0` Kosovo) give None (unknown)."""
+    return alpha2_from_authority(uri_or_code, lenient=True)
 
 
 def many(v) -> list:
@@ -51,7 +57,7 @@ def global_id(node: dict, cred_id: str, kind: str) -> str:
     for key in ("registration", "eIDASIdentifier", "eIDASΙdentifier", "vatIdentifier", "identifier"):
         for ident in many(node.get(key)):
             if isinstance(ident, dict) and ident.get("notation"):
-                country = alpha2_from_authority((ident.get("spatial") or {}).get("id"))
+                country = authority_country((ident.get("spatial") or {}).get("id"))
                 scheme = {"registration": "registration", "vatIdentifier": "vat"}.get(key) or \
                     (text(ident.get("schemeName")) or "id")
                 return f"elm-{kind}:{scheme}:{country + ':' if country else ''}{ident['notation']}"
@@ -61,12 +67,12 @@ def global_id(node: dict, cred_id: str, kind: str) -> str:
 def org_country(org: dict) -> str | None:
     for loc in many(org.get("location")):
         for addr in many(loc.get("address") if isinstance(loc, dict) else None):
-            cc = alpha2_from_authority(((addr or {}).get("countryCode") or {}).get("id"))
+            cc = authority_country(((addr or {}).get("countryCode") or {}).get("id"))
             if cc:
                 return cc
     for key in ("registration", "eIDASIdentifier", "eIDASΙdentifier", "vatIdentifier"):
         for ident in many(org.get(key)):
-            cc = alpha2_from_authority(((ident or {}).get("spatial") or {}).get("id"))
+            cc = authority_country(((ident or {}).get("spatial") or {}).get("id"))
             if cc:
                 return cc
     return None
@@ -169,7 +175,7 @@ def learner_of(person: dict) -> dict:
         ids.append({"scheme": "elm-subject-id", "value": person["id"]})
     nat = person.get("nationalID")
     if isinstance(nat, dict) and nat.get("notation"):
-        cc = alpha2_from_authority((nat.get("spatial") or {}).get("id"))
+        cc = authority_country((nat.get("spatial") or {}).get("id"))
         ids.append({"scheme": f"national-id:{cc}" if cc else "national-id", "value": str(nat["notation"])})
     for ident in many(person.get("identifier")):
         if isinstance(ident, dict) and ident.get("notation"):
@@ -189,7 +195,7 @@ def learner_of(person: dict) -> dict:
     gender = ((person.get("gender") or {}).get("id") or "").rsplit("/", 1)[-1] or None
     citizenship = None
     for concept in many(person.get("citizenshipCountry")):
-        citizenship = citizenship or alpha2_from_authority((concept or {}).get("id"))
+        citizenship = citizenship or authority_country((concept or {}).get("id"))
     return c.learner(given_names=given, family_name=family, birth_date=birth, national_ids=ids,
                      email=email, gender=gender, citizenship=citizenship)
 

@@ -15,10 +15,10 @@ from html import escape
 from typing import ClassVar
 from urllib.parse import quote
 
-from connectors._vc.countries import authority_uri
 from connectors.elm_edc.mapping import ECTS_CONCEPT, EQF_PREFIX, ISCED_PREFIX, QDR_PREFIX
 from connectors.openbadges3.outbound import as_uri
 from hub.errors import PermanentDeliveryError
+from hub.sdk.countries import authority_uri
 from hub.sdk.outbound import Encoder
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "http://data.europa.eu/snb/model/context/edc-ap"]

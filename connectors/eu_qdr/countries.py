@@ -1,41 +1,16 @@
-"""EU Publications Office country authority codes (ISO 3166-1 alpha-3 based) → alpha-2.
+"""How the EU QDR and QMS exports' country URIs become ISO 3166-1 alpha-2.
 
-The EU QDR and QMS exports name countries by URIs such as
-`http://publications.europa.eu/resource/authority/country/DEU`; the hub uses ISO 3166-1
-alpha-2 (`DE`). The table is the ISO 3166-1 correspondence, plus the authority's own codes for
-Kosovo (`1A0` → `XK`, the user-assigned code the hub uses). Codes without a country (`EUR`,
-`FQ0` French Southern and Antarctic Lands → `TF`, `OP_DATPRO`) are handled in `alpha2`.
+The exports name countries by EU Publications Office authority URIs such as
+`http://publications.europa.eu/resource/authority/country/DEU`. These connectors read them with
+the ISO table of `hub.sdk.countries` plus the authority's own codes for Kosovo (`1A0` → `XK`, the
+user-assigned code the hub uses) and the French Southern and Antarctic Lands (`FQ0` → `TF`);
+codes without a country (`EUR`, `OP_DATPRO`) and lower-case or alpha-2 codes give None.
 """
 from __future__ import annotations
 
-_A3 = """
-AFG AF ALA AX ALB AL DZA DZ ASM AS AND AD AGO AO AIA AI ATA AQ ATG AG ARG AR ARM AM ABW AW AUS AU
-AUT AT AZE AZ BHS BS BHR BH BGD BD BRB BB BLR BY BEL BE BLZ BZ BEN BJ BMU BM BTN BT BOL BO BES BQ
-BIH BA BWA BW BVT BV BRA BR IOT IO BRN BN BGR BG BFA BF BDI BI CPV CV KHM KH CMR CM CAN CA CYM KY
-CAF CF TCD TD CHL CL CHN CN CXR CX CCK CC COL CO COM KM COG CG COD CD COK CK CRI CR CIV CI HRV HR
-CUB CU CUW CW CYP CY CZE CZ DNK DK DJI DJ DMA DM DOM DO ECU EC EGY EG SLV SV GNQ GQ ERI ER EST EE
-SWZ SZ ETH ET FLK FK FRO FO FJI FJ FIN FI FRA FR GUF GF PYF PF ATF TF GAB GA GMB GM GEO GE DEU DE
-GHA GH GIB GI GRC GR GRL GL GRD GD GLP GP GUM GU GTM GT GGY GG GIN GN GNB GW GUY GY HTI HT HMD HM
-VAT VA HND HN HKG HK HUN HU ISL IS IND IN IDN ID IRN IR IRQ IQ IRL IE IMN IM ISR IL ITA IT JAM JM
-JPN JP JEY JE JOR JO KAZ KZ KEN KE KIR KI PRK KP KOR KR KWT KW KGZ KG LAO LA LVA LV LBN LB LSO LS
-LBR LR LBY LY LIE LI LTU LT LUX LU MAC MO MDG MG MWI MW MYS MY MDV MV MLI ML MLT MT MHL MH MTQ MQ
-MRT MR MUS MU MYT YT MEX MX FSM FM MDA MD MCO MC MNG MN MNE ME MSR MS MAR MA MOZ MZ MMR MM NAM NA
-NRU NR NPL NP NLD NL NCL NC NZL NZ NIC NI NER NE NGA NG NIU NU NFK NF MKD MK MNP MP NOR NO OMN OM
-PAK PK PLW PW PSE PS PAN PA PNG PG PRY PY PER PE PHL PH PCN PN POL PL PRT PT PRI PR QAT QA REU RE
-ROU RO RUS RU RWA RW BLM BL SHN SH KNA KN LCA LC MAF MF SPM PM VCT VC WSM WS SMR SM STP ST SAU SA
-SEN SN SRB RS SYC SC SLE SL SGP SG SXM SX SVK SK SVN SI SLB SB SOM SO ZAF ZA SGS GS SSD SS ESP ES
-LKA LK SDN SD SUR SR SJM SJ SWE SE CHE CH SYR SY TWN TW TJK TJ TZA TZ THA TH TLS TL TGO TG TKL TK
-TON TO TTO TT TUN TN TUR TR TKM TM TCA TC TUV TV UGA UG UKR UA ARE AE GBR GB USA US UMI UM URY UY
-UZB UZ VUT VU VEN VE VNM VN VGB VG VIR VI WLF WF ESH EH YEM YE ZMB ZM ZWE ZW
-"""
-ALPHA3_TO_ALPHA2: dict[str, str] = dict(zip(_A3.split()[::2], _A3.split()[1::2]))
-ALPHA3_TO_ALPHA2.update({"1A0": "XK", "FQ0": "TF"})   # authority-specific codes
-
-COUNTRY_URI = "http://publications.europa.eu/resource/authority/country/"
+from hub.sdk.countries import EU_AUTHORITY_CODES, alpha2_from_authority
 
 
 def alpha2(uri_or_code: str | None) -> str | None:
-    """`…/country/DEU` or `DEU` → `DE`; None for regions such as `EUR` or unknown codes."""
-    if not uri_or_code:
-        return None
-    return ALPHA3_TO_ALPHA2.get(uri_or_code.rstrip("/").rsplit("/", 1)[-1])
+    """`…/country/DEU` → `DE`, `…/country/1A0` → `XK`; None for regions such as `EUR` or unknown codes."""
+    return alpha2_from_authority(uri_or_code, extra=EU_AUTHORITY_CODES)

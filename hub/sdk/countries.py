@@ -1,11 +1,16 @@
-"""ISO 3166-1 alpha-3 <-> alpha-2, for the EU country authority table used by ELM/EDC.
+"""Country codes: ISO 3166-1 alpha-3 -> alpha-2, and the EU Publications Office country table.
 
-ELM/EDC names countries by URIs of the EU Publications Office authority table
-(`http://publications.europa.eu/resource/authority/country/DEU`), whose codes are ISO 3166-1
-alpha-3 for real countries; the hub uses alpha-2. Codes outside ISO 3166-1 (e.g. `1A0` Kosovo in
-that table) map to None and the caller treats the country as unknown.
+EU exports (ELM/EDC JSON-LD, QDR/QMS XML) name countries by URIs of the EU Publications Office
+authority table (`http://publications.europa.eu/resource/authority/country/DEU`), whose codes are
+ISO 3166-1 alpha-3 for real countries; the hub uses alpha-2. The authority table also has codes of
+its own outside ISO 3166-1 (`1A0` Kosovo, `FQ0` French Southern and Antarctic Lands, `EUR`,
+`OP_DATPRO`, ...): `alpha2_from_authority` maps those only when the caller passes them as `extra`
+(`EU_AUTHORITY_CODES` holds the ones that name a place with an alpha-2), else they give None.
+Each connector states its own choice at its call site.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 AUTHORITY_COUNTRY = "http://publications.europa.eu/resource/authority/country/"
 
@@ -32,16 +37,27 @@ UZB UZ VUT VU VEN VE VNM VN VGB VG VIR VI WLF WF ESH EH YEM YE ZMB ZM ZWE ZW
 
 ALPHA3_TO_ALPHA2: dict[str, str] = dict(zip(_PAIRS[0::2], _PAIRS[1::2]))
 ALPHA2_TO_ALPHA3: dict[str, str] = {v: k for k, v in ALPHA3_TO_ALPHA2.items()}
+#: authority-table codes outside ISO 3166-1 that name one place with an alpha-2 the hub uses
+#: (`XK` is the user-assigned code for Kosovo)
+EU_AUTHORITY_CODES: Mapping[str, str] = {"1A0": "XK", "FQ0": "TF"}
+_NONE: Mapping[str, str] = {}
 
 
-def alpha2_from_authority(uri_or_code: str | None) -> str | None:
-    """'…/authority/country/DEU' or 'DEU' or 'DE' -> 'DE'; None when unknown."""
+def alpha2_from_authority(uri_or_code: str | None, *, extra: Mapping[str, str] = _NONE,
+                          lenient: bool = False) -> str | None:
+    """'…/authority/country/DEU' or 'DEU' -> 'DE'; None when absent or not an ISO 3166-1 code.
+
+    `extra` maps further authority codes (e.g. `EU_AUTHORITY_CODES`). `lenient` also accepts
+    lower case and lets an ISO alpha-2 code ('DE') through as it is, for hand-written JSON-LD.
+    """
     if not uri_or_code or not isinstance(uri_or_code, str):
         return None
-    code = uri_or_code.rstrip("/").rsplit("/", 1)[-1].upper()
-    if len(code) == 2 and code in ALPHA2_TO_ALPHA3:
-        return code
-    return ALPHA3_TO_ALPHA2.get(code)
+    code = uri_or_code.rstrip("/").rsplit("/", 1)[-1]
+    if lenient:
+        code = code.upper()
+        if len(code) == 2 and code in ALPHA2_TO_ALPHA3:
+            return code
+    return ALPHA3_TO_ALPHA2.get(code) or extra.get(code)
 
 
 def authority_uri(alpha2: str) -> str | None:

@@ -3,8 +3,11 @@
 Both read the same N pre-produced canonical CredentialIssued events (from the demo's OB3 sample
 generator, decoded by the openbadges3 connector) from their own copy of the input topic, and do
 the same work per record: Avro decode -> policy decision per subscribed partner -> encode ->
-produce partner copy / held record / audit record. The baseline is `RouterCore.route` inside a
-confluent-kafka consume/produce loop; the hub is `nqf-hub router` (faust) as a separate process.
+produce partner copy / held record (+ its learner-keyed copy for the consent join) / audit
+record linked into the hash chain of its partition, and one signed seal per audit partition per
+batch. The baseline is `RouterCore.route` inside a confluent-kafka consume/produce loop; the hub
+is `nqf-hub router` (faust) as a separate process — which also runs the consent-join agent over
+the held records in the same process (work the baseline does not do).
 
 Rate = N / (CreateTime of the last audit record - CreateTime of the first), read back from each
 run's audit topic, so group-join waits and process start-up are excluded the same way for both.
@@ -79,7 +82,7 @@ def audit_span(settings, expected: int, timeout: float) -> tuple[float, int]:
     deadline = time.monotonic() + timeout
     while n < expected and time.monotonic() < deadline:
         for m in c.consume(5000, timeout=0.5):
-            if m.error():
+            if m.error() or ("nqfhub.record", b"seal") in (m.headers() or []):
                 continue
             ts = m.timestamp()[1] / 1000.0
             first = ts if first is None else min(first, ts)
@@ -93,15 +96,32 @@ def audit_span(settings, expected: int, timeout: float) -> tuple[float, int]:
 
 
 def baseline(settings, n: int) -> None:
-    """Hand-written loop: consume -> RouterCore.route -> produce; commit after acks."""
+    """Hand-written loop doing the router agent's work: consume -> RouterCore.route (audit chain,
+    learner re-keying for the consent join) -> produce -> one signed seal per audit partition
+    per batch -> flush -> commit."""
     from confluent_kafka import Consumer, Producer, TopicPartition
 
-    from hub.routing.router import build_core
+    from hub.routing.app import audit_keys
+    from hub.routing.audit_chain import ChainWriter
+    from hub.routing.router import Output, build_core
     from hub.runtime.kafka import consumer_config, producer_config
-    core = build_core(settings)
+    signing_key, learner_secret = audit_keys(settings)
+    core = build_core(settings, learner_secret=learner_secret)
+    chain = ChainWriter()
     c = Consumer(consumer_config(settings, settings.topic_prefix + "-router"))
     p = Producer(producer_config(settings))
     c.subscribe([settings.topic("ingress")])
+    t_audit = settings.topic("audit")
+
+    def send(o):
+        kw = {} if o.partition is None else {"partition": o.partition}
+        while True:
+            try:
+                p.produce(o.topic, value=o.value, key=o.key, headers=o.headers, **kw)
+                return
+            except BufferError:
+                p.poll(0.01)
+
     seen = 0
     while seen < n:
         msgs = c.consume(1000, timeout=0.5)
@@ -110,15 +130,13 @@ def baseline(settings, n: int) -> None:
             if m.error():
                 continue
             seen += 1
-            for o in core.route(m.value(), m.key(), (m.topic(), m.partition(), m.offset())):
-                while True:
-                    try:
-                        p.produce(o.topic, value=o.value, key=o.key, headers=o.headers)
-                        break
-                    except BufferError:
-                        p.poll(0.01)
+            for o in core.route(m.value(), m.key(), (m.topic(), m.partition(), m.offset()), {}, chain=chain):
+                send(o)
             offsets[(m.topic(), m.partition())] = m.offset() + 1
             p.poll(0)
+        for part, seal in chain.seals(signing_key):
+            send(Output(t_audit, b"seal", core.serde.encode(seal, "nqfhub.internal.AuditSeal"),
+                        [("nqfhub.record", b"seal")], part))
         if offsets:
             assert p.flush(30) == 0
             c.commit(offsets=[TopicPartition(t, q, o) for (t, q), o in offsets.items()], asynchronous=False)

@@ -134,7 +134,8 @@ class Catalog:
 
     def _entry(self, name: str, expanded: dict, version: str) -> SchemaEntry:
         try:
-            parsed = fastavro.parse_schema(copy.deepcopy(expanded), _write_hint=False)
+            # parsed once with the "parsed" marker, so schemaless_writer does not re-parse per call
+            parsed = fastavro.parse_schema(copy.deepcopy(expanded))
         except Exception as e:  # fastavro raises several exception classes for bad schemas
             raise SchemaError(f"{name} ({version}): does not parse: {e}") from None
         canonical = to_parsing_canonical_form(parsed)

@@ -111,7 +111,7 @@ class Serde:
             if sid not in self._by_registry_id:
                 schema = self.registry.fetch(sid)
                 name = f"{schema.get('namespace')}.{schema['name']}"
-                self._by_registry_id[sid] = (name, fastavro.parse_schema(schema, _write_hint=False))
+                self._by_registry_id[sid] = (name, fastavro.parse_schema(schema))
             name, writer = self._by_registry_id[sid]
             reader = self.catalog.current.get(name)
             return name, self._read(data[5:], writer, reader.parsed if reader else None)

@@ -6,8 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from hub.errors import DecodeError
+from hub.sdk.events import with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import load_schema, localname, parse_document, schema_errors, with_defaults
+from hub.sdk.xml import load_schema, localname, parse_document, schema_errors
 
 from connectors.elmo._read import NS, ElmoMapper
 
@@ -29,7 +30,7 @@ def validated_events(elmo, ctx: DecodeContext, *, file: str, document_id: str | 
         return
     mapper = ElmoMapper(ctx, document_id=document_id)
     for n, (event, ref, line) in enumerate(mapper.events(elmo), start=1):
-        yield Decoded(event=with_defaults(event), raw=raw, record=n, line=line)
+        yield Decoded(event=with_schema_defaults(event), raw=raw, record=n, line=line)
 
 
 class ElmoInbound(Inbound):

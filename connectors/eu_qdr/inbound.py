@@ -8,8 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from hub.errors import DecodeError
+from hub.sdk.events import with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, millis, schema_errors, with_defaults
+from hub.sdk.xml import iter_records, load_schema, millis, schema_errors
 
 from connectors.eu_qdr import _extract
 from connectors.eu_qdr.countries import alpha2
@@ -128,7 +129,7 @@ class EuQdrInbound(Inbound):
                         yield from errors
                         continue
                     event = self.event(extract(rec.element), orgs, ctx, doc_id, rec.path)
-                    yield Decoded(event=with_defaults(event), record=rec.number, line=rec.line)
+                    yield Decoded(event=with_schema_defaults(event), record=rec.number, line=rec.line)
         except DecodeError as e:
             yield e.located(file=source.name)
 

@@ -6,8 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from hub.errors import DecodeError
+from hub.sdk.events import with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, millis, schema_errors, with_defaults
+from hub.sdk.xml import iter_records, load_schema, millis, schema_errors
 
 from connectors.eu_qdr.countries import alpha2
 from connectors.eu_qdr.inbound import (DEFAULT_MAX_DOCUMENT_BYTES, collect_references, lang_pick,
@@ -74,8 +75,8 @@ class EuQmsInbound(Inbound):
                     if errors:
                         yield from errors
                         continue
-                    yield Decoded(event=with_defaults(self.event(rec.element, orgs, ctx, doc_id, rec.path)),
-                                  record=rec.number, line=rec.line)
+                    event = self.event(rec.element, orgs, ctx, doc_id, rec.path)
+                    yield Decoded(event=with_schema_defaults(event), record=rec.number, line=rec.line)
         except DecodeError as e:
             yield e.located(file=source.name)
 

@@ -6,8 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from hub.errors import DecodeError
+from hub.sdk.events import with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import load_schema, localname, parse_document, schema_errors, with_defaults
+from hub.sdk.xml import load_schema, localname, parse_document, schema_errors
 
 from connectors.xhochschule._read import NS, XhsMapper, codes
 
@@ -64,4 +65,4 @@ class XHochschuleInbound(Inbound):
         if event["awarded_on"] is None:
             yield DecodeError("no award date (datumDesErwerbs or ausstellungsdatum)", **where)
             return
-        yield Decoded(event=with_defaults(event), record=1, line=root.sourceline)
+        yield Decoded(event=with_schema_defaults(event), record=1, line=root.sourceline)

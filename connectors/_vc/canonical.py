@@ -9,16 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub.sdk.events import with_record_defaults
-
-
-def at_millis(header: dict) -> dict:
-    """Timestamps at the schema's precision (timestamp-millis), as an Avro round-trip returns them."""
-    for k in ("occurred_at", "recorded_at"):
-        t = header.get(k)
-        if isinstance(t, dt.datetime) and t.microsecond % 1000:
-            header[k] = t.replace(microsecond=t.microsecond // 1000 * 1000)
-    return header
+from hub.sdk.events import header_at_millis, with_record_defaults
 
 
 def learner(*, given_names=None, family_name=None, birth_date=None, national_ids=(), email=None,
@@ -50,7 +41,7 @@ def credential_issued(header: dict, *, credential_id: str, learner: dict, qualif
                       grading_scheme=None, credits_earned=None, parts=(), documents=(),
                       status_ref=None, bundle_id=None) -> dict:
     return with_record_defaults("nqfhub.events.CredentialIssued", {
-        "header": at_millis(header), "credential_id": credential_id, "learner": learner,
+        "header": header_at_millis(header), "credential_id": credential_id, "learner": learner,
         "qualification": qualification, "issuer": issuer, "awarded_on": awarded_on,
         "valid_until": valid_until, "grade": grade, "grading_scheme": grading_scheme,
         "credits_earned": credits_earned, "parts": list(parts), "documents": list(documents),
@@ -68,6 +59,6 @@ def part(id: str, *, parent_id=None, title=None, part_type=None, credits=None, l
 def qualification_published(header: dict, *, qualification: dict, status=None, valid_from=None,
                             valid_until=None, description=None, attributes=None) -> dict:
     return with_record_defaults("nqfhub.events.QualificationPublished", {
-        "header": at_millis(header), "qualification": qualification, "status": status,
+        "header": header_at_millis(header), "qualification": qualification, "status": status,
         "valid_from": valid_from, "valid_until": valid_until, "description": description,
         "attributes": dict(attributes or {})})

@@ -24,6 +24,7 @@ from connectors.csv_mapped._loader import Const, Mapping, load_mapping
 from connectors.csv_mapped._shape import compile_body
 from connectors.csv_mapped._transforms import CellError
 from hub.errors import DecodeError, MappingFileError
+from hub.sdk.events import millis
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -84,8 +85,7 @@ def _context(ctx: DecodeContext, m: Mapping, placeholders: SourceDefaults) -> De
         d["authority"] if src.authority == placeholders.authority else src.authority,
         d["authority_type"] if src.authority_type == placeholders.authority_type else src.authority_type,
         d["jurisdiction"] if src.jurisdiction == placeholders.jurisdiction else src.jurisdiction)
-    now = ctx.now.replace(microsecond=ctx.now.microsecond // 1000 * 1000)
-    return replace(ctx, source=merged, now=now)
+    return replace(ctx, source=merged, now=millis(ctx.now))
 
 
 class _File:

@@ -20,7 +20,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from hub.sdk.inbound import DecodeContext
-from hub.sdk.xml import XML_LANG, element_path, fingerprint, millis, token
+from hub.sdk.events import header_at_millis
+from hub.sdk.xml import XML_LANG, element_path, fingerprint, token
 
 NS = "https://github.com/emrex-eu/elmo-schemas/tree/v1"
 E = f"{{{NS}}}"
@@ -271,7 +272,7 @@ class ElmoMapper:
                awarded_on: dt.date, grade, scheme_id, credits_earned, parts, documents,
                record_ref: str, lkey: str) -> dict:
         country = rep.issuer["jurisdiction"]
-        header = millis(self.ctx.header("CredentialIssued", subject=credential_id,
+        header = header_at_millis(self.ctx.header("CredentialIssued", subject=credential_id,
                                         document_id=self.document_id, record_ref=record_ref,
                                         occurred_at=awarded_on, jurisdiction=country))
         return {

@@ -8,9 +8,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from hub.errors import DecodeError
-from hub.sdk.events import with_schema_defaults
+from hub.sdk.events import header_at_millis, with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, millis, schema_errors
+from hub.sdk.xml import iter_records, load_schema, schema_errors
 
 from connectors.eu_qdr import _extract
 from connectors.eu_qdr.countries import alpha2
@@ -193,7 +193,7 @@ class EuQdrInbound(Inbound):
             "field_of_study": isced[0] if isced else None, "awarding_body": awarding,
             "qualification_type": "Partial qualification" if r["partial"] else "Qualification",
         }
-        header = millis(ctx.header("QualificationPublished", subject=qual_id, document_id=doc_id,
+        header = header_at_millis(ctx.header("QualificationPublished", subject=qual_id, document_id=doc_id,
                                    record_ref=record_ref, occurred_at=parse_datetime(r["modified"]),
                                    jurisdiction=jurisdiction))
         return {

@@ -6,9 +6,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from hub.errors import DecodeError
-from hub.sdk.events import with_schema_defaults
+from hub.sdk.events import header_at_millis, with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, millis, schema_errors
+from hub.sdk.xml import iter_records, load_schema, schema_errors
 
 from connectors.eu_qdr.countries import alpha2
 from connectors.eu_qdr.inbound import (DEFAULT_MAX_DOCUMENT_BYTES, collect_references, lang_pick,
@@ -132,7 +132,7 @@ class EuQmsInbound(Inbound):
             next((alpha2(j[:3]) for j in juris if alpha2(j[:3])), None)
         issued = _date(el, "issued")
         occurred = parse_datetime(el.findtext(A + "modified")) or parse_datetime(el.findtext(A + "issued"))
-        header = millis(ctx.header("AccreditationChanged", subject=subject_id, document_id=doc_id,
+        header = header_at_millis(ctx.header("AccreditationChanged", subject=subject_id, document_id=doc_id,
                                    record_ref=record_ref, occurred_at=occurred,
                                    jurisdiction=jurisdiction))
         return {

@@ -20,6 +20,7 @@ from pathlib import PurePath
 
 from connectors.ofqual_register._mapping import FieldError, organisation_events, qualification_published
 from hub.errors import DecodeError, InputTooLarge
+from hub.sdk.events import millis
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 from hub.sdk.limits import check_json_limits, load_json_document, read_bounded
 
@@ -34,8 +35,7 @@ class OfqualRegisterInbound(Inbound):
     defaults = SourceDefaults(authority="gb-ofqual", authority_type="public_authority", jurisdiction="GB")
 
     def decode(self, source: Source, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
-        now = ctx.now.replace(microsecond=ctx.now.microsecond // 1000 * 1000)
-        ctx = replace(ctx, now=now)
+        ctx = replace(ctx, now=millis(ctx.now))
         if source.name.lower().endswith(JSONL_SUFFIXES):
             return self._lines(source, ctx)
         return self._document(source, ctx)

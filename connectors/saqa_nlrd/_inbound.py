@@ -24,6 +24,7 @@ from connectors.saqa_nlrd._person_index import PersonIndex
 from connectors.saqa_nlrd._progress import Progress
 from connectors.saqa_nlrd._records import LineError, RecordParser
 from hub.errors import DecodeError
+from hub.sdk.events import millis
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 
 STEP_ORDER = {"21": 0, "24": 1, "25": 2, "29": 3}
@@ -53,8 +54,7 @@ class _Load:
 
     def __init__(self, conn: NlrdInbound, sources: list[Source], ctx: DecodeContext):
         # Avro keeps timestamp-millis: truncate `now` once so events equal their round-trip.
-        now = ctx.now.replace(microsecond=ctx.now.microsecond // 1000 * 1000)
-        self.conn, self.sources, self.ctx = conn, sources, replace(ctx, now=now)
+        self.conn, self.sources, self.ctx = conn, sources, replace(ctx, now=millis(ctx.now))
         self.max_line = ctx.limits.max_line_bytes
         self.progress = Progress(ctx.options)
         self.provider_names: dict[str, str] = {}

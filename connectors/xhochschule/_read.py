@@ -19,7 +19,8 @@ from pathlib import Path
 import yaml
 
 from hub.sdk.inbound import DecodeContext
-from hub.sdk.xml import element_path, fingerprint, millis, token
+from hub.sdk.events import header_at_millis
+from hub.sdk.xml import element_path, fingerprint, token
 
 NS = "http://xhochschule.de/def/xhochschule/1.2/xsd"
 XBD = "http://xbildung.de/def/xbildung/1.2/xsd"
@@ -169,7 +170,7 @@ class XhsMapper:
 
     def event(self, root, *, credential_id, learner, qualification, issuer, awarded_on, grade,
               scheme, credits_earned, parts, documents) -> dict:
-        header = millis(self.ctx.header("CredentialIssued", subject=credential_id,
+        header = header_at_millis(self.ctx.header("CredentialIssued", subject=credential_id,
                                         document_id=self.document_id,
                                         record_ref=element_path(root), occurred_at=awarded_on,
                                         jurisdiction="DE"))

@@ -11,12 +11,33 @@ complete them here, reading the current schemas through `hub.schemas.catalog()`:
 
 Both fill, in place, only the fields the connector did not set; a field already present is
 never changed. A field added this way has the schema default (a fresh list or map for `[]`/`{}`).
+
+Timestamps are `timestamp-millis` on the wire: `millis(t)` and `header_at_millis(header)` truncate
+them the way an Avro round trip does.
 """
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 
-__all__ = ["with_record_defaults", "with_schema_defaults"]
+__all__ = ["header_at_millis", "millis", "with_record_defaults", "with_schema_defaults"]
+
+
+def millis(t: dt.datetime) -> dt.datetime:
+    """`t` truncated to whole milliseconds, as it comes back from Avro."""
+    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+
+
+def header_at_millis(header: dict) -> dict:
+    """Truncate the header timestamps (`occurred_at`, `recorded_at`) to milliseconds, in place.
+
+    Connectors call this so that an event equals itself after an Avro round trip.
+    """
+    for k in ("occurred_at", "recorded_at"):
+        t = header.get(k)
+        if isinstance(t, dt.datetime) and t.microsecond % 1000:
+            header[k] = millis(t)
+    return header
 
 
 def with_schema_defaults(event: dict) -> dict:

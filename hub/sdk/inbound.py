@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, ClassVar
 
 from hub.errors import DecodeError
+from hub.sdk.events import millis
 from hub.sdk.limits import DEFAULT_LIMITS, Limits
 
 UTC = dt.timezone.utc
@@ -80,7 +81,7 @@ class DecodeContext:
     source: SourceDefaults
     limits: Limits = DEFAULT_LIMITS
     options: dict = field(default_factory=dict)
-    now: dt.datetime = field(default_factory=lambda: _millis(dt.datetime.now(UTC)))
+    now: dt.datetime = field(default_factory=lambda: millis(dt.datetime.now(UTC)))
 
     def header(self, event_type: str, *, subject: str, document_id: str | None = None,
                record_ref: str | None = None, occurred_at: dt.datetime | dt.date | None = None,
@@ -100,7 +101,7 @@ class DecodeContext:
         elif isinstance(occurred_at, dt.datetime) and occurred_at.tzinfo is None:
             occurred_at = occurred_at.replace(tzinfo=UTC)
         if occurred_at is not None:
-            occurred_at = _millis(occurred_at)
+            occurred_at = millis(occurred_at)
         return {
             "event_id": event_id,
             "event_type": event_type,
@@ -117,11 +118,6 @@ class DecodeContext:
             "subject_jurisdiction": subject_jurisdiction or juris,
             "trace_id": hashlib.sha256(event_id.encode()).hexdigest()[:32],
         }
-
-
-def _millis(t: dt.datetime) -> dt.datetime:
-    """Timestamps are timestamp-millis on the wire: truncate so decode(encode(e)) == e."""
-    return t.replace(microsecond=t.microsecond // 1000 * 1000)
 
 
 class Inbound(ABC):

@@ -37,7 +37,7 @@ PROLOG_WINDOW = 64 * 1024
 
 __all__ = [
     "XML_LANG", "XML_NS", "XmlRecord", "check_prolog", "clark", "element_path", "fingerprint",
-    "hardened_parser", "iter_records", "load_schema", "localname", "millis", "parse_document",
+    "hardened_parser", "iter_records", "load_schema", "localname", "parse_document",
     "schema_errors", "syntax_error", "token",
 ]
 
@@ -63,18 +63,6 @@ def token(el) -> str | None:
         return None
     t = " ".join("".join(el.itertext()).split())
     return t or None
-
-
-def millis(header: dict) -> dict:
-    """Truncate the header timestamps to milliseconds (their Avro precision), in place.
-
-    Connectors call this so that an event equals itself after an Avro round trip.
-    """
-    for k in ("occurred_at", "recorded_at"):
-        v = header.get(k)
-        if v is not None and v.microsecond % 1000:
-            header[k] = v.replace(microsecond=v.microsecond // 1000 * 1000)
-    return header
 
 
 def element_path(el) -> str:

@@ -1,4 +1,4 @@
-"""hub.sdk.events: the one completion of events with schema defaults (XML and VC connectors)."""
+"""hub.sdk.events: the one completion of events (schema defaults, millisecond timestamps)."""
 from __future__ import annotations
 
 from hub.sdk.events import with_record_defaults, with_schema_defaults
@@ -29,3 +29,11 @@ def test_an_event_is_completed_through_its_nested_records():
     assert ev["attributes"] == {} and ev["status"] is None
     assert ev["qualification"]["levels"] == []
     assert ev["qualification"]["awarding_body"] == {"id": "o", "name": None, "jurisdiction": None}
+
+
+def test_header_timestamps_are_cut_to_the_milliseconds_avro_keeps():
+    import datetime as dt
+    from hub.sdk.events import header_at_millis
+    t = dt.datetime(2024, 5, 1, 9, 0, 0, 123456, tzinfo=dt.timezone.utc)
+    h = header_at_millis({"occurred_at": t, "recorded_at": None})
+    assert h["occurred_at"] == t.replace(microsecond=123000) and h["recorded_at"] is None

@@ -2,68 +2,21 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from pathlib import Path
-
-import pytest
+from functools import partial
 
 from hub.errors import DecodeError
-from hub.ingest.decoding import decode_paths
-from hub.sdk.conformance import inbound_conformance
+from tests.unit.connectors import _xml_helpers as xml
 
-ROOT = Path(__file__).resolve().parents[3]
-DATA = ROOT / "tests" / "data"
+DATA = xml.DATA
 NAME = "eu-qms"
 
-_Conformance = inbound_conformance(NAME, DATA / NAME)
-
-
-class TestEuQmsConformance(_Conformance):
-    def test_good_fixtures_decode_and_round_trip(self):
-        """xfail only for the known core issue (Avro gives event_id back as uuid.UUID); the
-        exact round trip with that normalised is checked by test_avro_round_trip below."""
-        try:
-            super().test_good_fixtures_decode_and_round_trip()
-        except AssertionError:
-            if _core_returns_uuid_objects():
-                pytest.xfail("core: Avro decode gives event_id as uuid.UUID, the header a str")
-            raise
-
-
-def _core_returns_uuid_objects() -> bool:
-    from hub.serde import default_serde
-    s = default_serde()
-    ev = next(i for i, _ in decode_paths(NAME, sorted((DATA / NAME / "good").iterdir())))
-    return isinstance(s.decode(s.encode(ev.event))[1]["header"]["event_id"], uuid.UUID)
-
-
-def _prune(back, ev):
-    """Drop fields the connector did not set that the schema filled with defaults."""
-    if isinstance(back, dict) and isinstance(ev, dict):
-        return {k: _prune(v, ev[k]) for k, v in back.items() if k in ev or v not in (None, [], {})}
-    if isinstance(back, list) and isinstance(ev, list) and len(back) == len(ev):
-        return [_prune(b, e) for b, e in zip(back, ev)]
-    return back
+TestEuQmsConformance = xml.conformance(NAME)
+items = partial(xml.items, NAME)
+events = partial(xml.events, NAME)
 
 
 def test_avro_round_trip():
-    from hub.serde import default_serde
-    s = default_serde()
-    for p in sorted((DATA / NAME / "good").iterdir()):
-        for item, data in decode_paths(NAME, [p]):
-            back = _prune(s.decode(data)[1], item.event)
-            back["header"]["event_id"] = str(back["header"]["event_id"])
-            assert back == item.event, p.name
-
-
-def items(*paths, **kw):
-    return [i for i, _ in decode_paths(NAME, list(paths), **kw)]
-
-
-def events(*paths, **kw):
-    got = items(*paths, **kw)
-    assert not [i for i in got if isinstance(i, DecodeError)], [str(i) for i in got]
-    return [i.event for i in got]
+    xml.check_avro_round_trip(NAME)
 
 
 def test_institutional_and_programme_accreditations():

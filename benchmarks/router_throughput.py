@@ -147,6 +147,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--timeout", type=float, default=300)
+    ap.add_argument("--workers", type=int, default=1,
+                    help="router processes for the hub (partitions x workers; the baseline is one loop)")
     ap.add_argument("--json", action="store_true", help="(the last line is JSON in any case)")
     args = ap.parse_args()
 
@@ -187,13 +189,14 @@ def main() -> None:
         produce(sh, sh.topic("ingress"), events)
         henv = dict(env, NQF_HUB_TOPIC_PREFIX="benchhub")
         logf = open(home / "router.log", "wb")
-        procs.append(subprocess.Popen([sys.executable, "-m", "hub", "router"], env=henv,
-                                      stdout=logf, stderr=subprocess.STDOUT))
+        for _ in range(args.workers):
+            procs.append(subprocess.Popen([sys.executable, "-m", "hub", "router"], env=henv,
+                                          stdout=logf, stderr=subprocess.STDOUT))
         h_span, _ = audit_span(sh, expected_audit, args.timeout)
         h_rate = n / h_span
         log(f"hub (faust): {h_rate:,.0f} events/s")
         print(json.dumps({"hub_events_per_s": round(h_rate), "baseline_events_per_s": round(b_rate),
-                          "ratio": round(h_rate / b_rate, 3), "events": n, "decisions": expected_audit,
+                          "ratio": round(h_rate / b_rate, 3), "router_workers": args.workers, "events": n, "decisions": expected_audit,
                           "partners": len(partners)}))
     finally:
         for p in procs:

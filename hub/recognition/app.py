@@ -46,11 +46,14 @@ EXIT_AGENT_CRASHED = 70
 
 
 def app_settings(settings: Settings, app_id: str) -> dict:
-    """faust App keyword arguments: the router's (hub.routing.app.faust_settings), which include
-    the per-app data directory and the embedded-broker batching workaround described above."""
+    """faust App keyword arguments: the router's (hub.routing.app.faust_settings, which set the
+    per-app data directory) plus the embedded-broker batching workaround described above."""
     from hub.routing.app import faust_settings
 
-    return faust_settings(settings, app_id)
+    conf = faust_settings(settings, app_id)
+    if settings.consumer_profile.name == "embedded":
+        conf["producer_max_batch_size"] = 1                  # exact high watermarks on Tansu
+    return conf
 
 
 def make_app(settings: Settings, *, wait_s: float | None = None, batch: int = 500,

@@ -17,6 +17,7 @@ second agent joins held records with consents on <prefix>.consent-join (hub.rout
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import sys
@@ -62,13 +63,38 @@ def faust_settings(settings: Settings, app_id: str) -> dict:
     datadir = Path(settings.home) / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)
     conf["datadir"] = str(datadir)
-    if settings.consumer_profile.name == "embedded":
-        # Tansu 0.6 reports a partition's high watermark as the base offset of its last record
-        # batch + 1; faust restores tables only up to the watermark, so changelogs are written
-        # one record per batch there (measured: exact watermarks, full restores). Only faust's
-        # own producer is affected (changelogs): the router's outputs go through librdkafka.
-        conf["producer_max_batch_size"] = 1
     return conf
+
+
+class ChangelogFence:
+    """Makes table changelogs fully restorable on the embedded broker (Tansu 0.6).
+
+    Tansu reports a partition's high watermark as the base offset of its last record batch + 1,
+    and faust restores a table only up to the high watermark: rows batched together at the end
+    of a changelog partition were lost on restart. Writing every changelog record in a batch of
+    its own fixes that but made faust's producer the bottleneck under load (its buffer filled,
+    commits overran max.poll.interval and the worker was thrown out of its group). Instead,
+    after each processed batch the agent flushes faust's producer and writes one fence record,
+    alone, to each changelog partition it wrote: the reported watermark then lies past every row.
+    A fence is a deletion of a key no one uses. Off on a real Kafka cluster.
+    """
+
+    KEY = "__nqfhub_fence__"
+
+    def __init__(self, app, tables, enabled: bool):
+        self.app, self.tables, self.enabled = app, tables, enabled
+
+    async def after_batch(self, partitions) -> None:
+        if not self.enabled or not partitions:
+            return
+        producer = self.app.producer
+        await producer.flush()
+        key = json.dumps(self.KEY).encode()
+        for table in self.tables:
+            topic = table.changelog_topic.get_topic_name()
+            for p in sorted(partitions):
+                fut = await producer.send(topic, key, None, p, None, None)
+                await fut          # acknowledged before the next one: each fence is its own batch
 
 
 class OutputProducer:
@@ -143,6 +169,9 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     add_consent_join(app, core, settings, out_producer, batch=batch, within=within,
                      sweep_interval=sweep_interval or _sweep_interval(core.hold_ttl))
 
+    fence = ChangelogFence(app, [recipients, app.tables["closed_holds"]],
+                           settings.consumer_profile.name == "embedded")
+
     @app.agent(source)
     async def route(stream):
         try:
@@ -155,6 +184,7 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
                 out_producer.produce_all(seal_outputs())   # one signed seal per audit partition written
                 # every output acknowledged by the broker before the batch's events are acked
                 await out_producer.flush()
+                await fence.after_batch({ev.message.partition for ev in events})
                 if metrics:
                     metrics.processed(len(events), seconds=time.perf_counter() - t0)
         except asyncio.CancelledError:
@@ -250,6 +280,7 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
     topic = app.topic(settings.topic("consent-join"), key_type=bytes, value_type=bytes,
                       key_serializer="raw", value_serializer="raw")
     t_join = settings.topic("consent-join")
+    fence = ChangelogFence(app, [joins], settings.consumer_profile.name == "embedded")
 
     @app.agent(topic)
     async def consent_join(stream):
@@ -266,6 +297,7 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
                                                   (msg.topic, msg.partition, msg.offset))]
                     out_producer.produce_all(outs)
                 await out_producer.flush()
+                await fence.after_batch({ev.message.partition for ev in events})
         except asyncio.CancelledError:
             raise
         except BaseException as e:  # noqa: BLE001 - any failure must take the process down
@@ -287,4 +319,7 @@ def run_worker(app, loglevel: str = "warning") -> None:
     import faust
     worker = faust.Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False,
                           override_logging=True)
+    # aiokafka logs every request at DEBUG and faust's set-up left its logger enabled: those
+    # records were built (then dropped) on the hot path
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     worker.execute_from_commandline()

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from hub.errors import DecodeError, InputTooLarge
 from hub.sdk.inbound import Source
-from hub.sdk.limits import Limits, check_json_limits, load_json_document, read_bounded
+from hub.sdk.limits import Limits, bounded_lines, check_json_limits, load_json_document, read_bounded
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonlines")
 _SNIFF_BYTES = 64 * 1024
@@ -99,15 +99,12 @@ def _document(f: IO[bytes], name: str, limits: Limits, shape: str) -> Iterator[R
 
 
 def _jsonl(f: IO[bytes], name: str, limits: Limits, limit: int) -> Iterator[RawRecord | DecodeError]:
-    lineno = record = 0
-    while True:
-        line = f.readline(limit + 1)
-        if not line:
-            return
-        lineno += 1
-        if len(line) > limit and not line.endswith(b"\n"):
-            while line and not line.endswith(b"\n"):   # drop the rest of the line unread-into-memory
-                line = f.readline(1 << 16)
+    record = 0
+    # a line may hold `limit` bytes before its LF (bounded_lines' own limit leaves room for CR LF);
+    # the rest of a longer line is dropped unread-into-memory
+    for ln in bounded_lines(f, limit - 1):
+        lineno, line = ln.number, ln.data
+        if ln.too_long:
             record += 1
             yield InputTooLarge(f"line is longer than the limit of {limit} bytes",
                                 file=name, record=record, line=lineno)

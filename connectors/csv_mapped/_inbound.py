@@ -26,6 +26,7 @@ from connectors.csv_mapped._transforms import CellError
 from hub.errors import DecodeError, MappingFileError
 from hub.sdk.events import millis
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
+from hub.sdk.limits import bounded_lines
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SUBJECT = {"CredentialIssued": "credential_id", "QualificationPublished": "qualification.id",
@@ -103,26 +104,16 @@ class _File:
     # ---- reading --------------------------------------------------------------------------
     def _lines(self, fh) -> Iterator[str]:
         """Physical lines, decoded; an over-long line is replaced by an empty one and noted."""
-        limit = self.ctx.limits.max_line_bytes
         decoder = codecs.getincrementaldecoder(self.m.encoding)(errors="strict")
-        number = 0
-        while True:
-            raw = fh.readline(limit + 2)
-            if not raw:
-                return
-            number += 1
-            if not raw.endswith(b"\n") and len(raw) >= limit + 2:
-                while True:
-                    more = fh.readline(1 << 16)
-                    if not more or more.endswith(b"\n"):
-                        break
-                self.too_long.append(number)
+        for ln in bounded_lines(fh, self.ctx.limits.max_line_bytes):
+            if ln.too_long:
+                self.too_long.append(ln.number)
                 yield "\n"
                 continue
             try:
-                yield decoder.decode(raw)
+                yield decoder.decode(ln.data)
             except UnicodeDecodeError:
-                self.too_long.append(-number)                  # negative: not decodable
+                self.too_long.append(-ln.number)               # negative: not decodable
                 decoder.reset()
                 yield "\n"
 

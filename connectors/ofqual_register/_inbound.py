@@ -22,7 +22,7 @@ from connectors.ofqual_register._mapping import FieldError, organisation_events,
 from hub.errors import DecodeError, InputTooLarge
 from hub.sdk.events import millis
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.limits import check_json_limits, load_json_document, read_bounded
+from hub.sdk.limits import bounded_lines, check_json_limits, load_json_document, read_bounded
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 
@@ -76,17 +76,9 @@ class OfqualRegisterInbound(Inbound):
         import json
         name, doc_id, limit = source.name, PurePath(source.name).name, ctx.limits.max_line_bytes
         with source.open() as fh:
-            number = 0
-            while True:
-                raw = fh.readline(limit + 2)
-                if not raw:
-                    return
-                number += 1
-                if not raw.endswith(b"\n") and len(raw) >= limit + 2:
-                    while True:
-                        more = fh.readline(1 << 16)
-                        if not more or more.endswith(b"\n"):
-                            break
+            for ln in bounded_lines(fh, limit):
+                number, raw = ln.number, ln.data
+                if ln.too_long:
                     yield InputTooLarge(f"line is longer than the limit of {limit} bytes",
                                         file=name, line=number, record=number)
                     continue

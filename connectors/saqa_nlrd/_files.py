@@ -14,6 +14,7 @@ from pathlib import PurePath
 
 from connectors.saqa_nlrd._layouts import LAYOUTS, UNSUPPORTED_LENGTHS
 from hub.sdk.inbound import Source
+from hub.sdk.limits import bounded_lines
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9]{4}(2[1-9]|30)\d{6}\.dat$", re.IGNORECASE)
 BY_LENGTH = {lay.record_length: no for no, lay in LAYOUTS.items()}
@@ -55,22 +56,10 @@ def sniff_type(source: Source, max_line: int) -> str | None:
 def iter_lines(stream, max_line: int) -> Iterator[Line]:
     """Lines of a byte stream without CR/LF, decoded as Latin-1 so that one byte is one character
     and fixed-width offsets hold. A line longer than `max_line` bytes is yielded with text None
-    and skipped to its end without being held in memory."""
-    number = 0
-    readline = stream.readline
-    while True:
-        raw = readline(max_line + 2)
-        if not raw:
-            return
-        number += 1
-        size = len(raw)
-        if not raw.endswith(b"\n") and size >= max_line + 2:
-            while True:
-                more = readline(1 << 16)
-                size += len(more)
-                if not more or more.endswith(b"\n"):
-                    break
-            yield Line(number, None, raw[:256], size)
+    and skipped to its end without being held in memory (`hub.sdk.limits.bounded_lines`)."""
+    for ln in bounded_lines(stream, max_line):
+        if ln.too_long:
+            yield Line(ln.number, None, ln.data[:256], ln.size)
             continue
-        body = raw.rstrip(b"\r\n")
-        yield Line(number, body.decode("latin-1"), body, size)
+        body = ln.data.rstrip(b"\r\n")
+        yield Line(ln.number, body.decode("latin-1"), body, ln.size)

@@ -2,7 +2,7 @@
 from hub.errors import DecodeError, InputTooLarge, PermanentDeliveryError, RetriableDeliveryError
 from hub.sdk.inbound import (AUTHORITY_TYPES, DecodeContext, Decoded, Inbound, Source,
                              SourceDefaults)
-from hub.sdk.limits import DEFAULT_LIMITS, Limits, load_json_document, read_bounded
+from hub.sdk.limits import DEFAULT_LIMITS, Limits, bounded_lines, load_json_document, read_bounded
 from hub.sdk.outbound import Delivery, DeliveryResult, Encoder, Envelope
 from hub.sdk.registry import ConnectorSpec
 
@@ -10,5 +10,5 @@ __all__ = [
     "AUTHORITY_TYPES", "ConnectorSpec", "DEFAULT_LIMITS", "DecodeContext", "DecodeError", "Decoded",
     "Delivery", "DeliveryResult", "Encoder", "Envelope", "Inbound", "InputTooLarge", "Limits",
     "PermanentDeliveryError", "RetriableDeliveryError", "Source", "SourceDefaults",
-    "load_json_document", "read_bounded",
+    "bounded_lines", "load_json_document", "read_bounded",
 ]

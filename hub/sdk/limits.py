@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -37,6 +38,43 @@ def read_bounded(stream: IO[bytes], limit: int, *, file: str | None = None) -> b
             raise InputTooLarge(f"document is larger than the limit of {limit} bytes", file=file)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+@dataclass(slots=True)
+class RawLine:
+    """One physical line of a byte stream, as `bounded_lines` reads it."""
+
+    number: int         # 1-based line number in the stream
+    data: bytes         # the line with its terminator; for a too-long line only its first bytes
+    too_long: bool      # longer than the limit: the rest was read and dropped, not held
+    size: int           # bytes consumed from the stream for this line, terminator included
+
+
+def bounded_lines(stream: IO[bytes], max_line: int) -> Iterator[RawLine]:
+    """The physical lines of a flat file or JSON Lines stream, never holding a long one whole.
+
+    A line is too long when `max_line + 2` bytes (the limit and room for CR LF) are read without
+    reaching its LF; it is yielded once with `too_long` set and those first bytes, and the rest of
+    it is read in 64 KiB pieces and dropped, so memory stays bounded and the next line follows.
+    Callers decode the bytes and report a too-long line as an `InputTooLarge` located by `number`.
+    """
+    number = 0
+    readline = stream.readline
+    while True:
+        raw = readline(max_line + 2)
+        if not raw:
+            return
+        number += 1
+        size = len(raw)
+        if not raw.endswith(b"\n") and size >= max_line + 2:
+            while True:
+                more = readline(1 << 16)
+                size += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+            yield RawLine(number, raw, True, size)
+            continue
+        yield RawLine(number, raw, False, size)
 
 
 def check_json_limits(value: Any, limits: Limits, *, file: str | None = None,

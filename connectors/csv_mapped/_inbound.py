@@ -25,7 +25,7 @@ from connectors.csv_mapped._shape import compile_body
 from connectors.csv_mapped._transforms import CellError
 from hub.errors import DecodeError, MappingFileError
 from hub.sdk.events import millis
-from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
+from hub.sdk.inbound import DecodeContext, Decoded, MultiFileInbound, Source, SourceDefaults
 from hub.sdk.limits import bounded_lines
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -35,20 +35,13 @@ DEFAULT_TIME = {"CredentialIssued": "awarded_on", "QualificationPublished": "val
                 "AccreditationChanged": "decided_on"}
 
 
-class CsvInbound(Inbound):
+class CsvInbound(MultiFileInbound):
     name = "csv"
     format_version = "CSV (RFC 4180) with a declarative field mapping (mappings/fields/*.yaml)"
     event_types = ("CredentialIssued", "QualificationPublished", "InstitutionPublished",
                    "AccreditationChanged")
     #: placeholders: the mapping's `defaults` replace whichever of these the caller left as is
     defaults = SourceDefaults(authority="csv-unspecified", authority_type="private", jurisdiction="ZZ")
-    multi_file = True
-
-    def __init__(self):
-        self.last_summary: dict | None = None
-
-    def decode(self, source: Source, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
-        return self.decode_many([source, *source.related], ctx)
 
     def decode_many(self, sources: list[Source], ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
         return self._run(sources, ctx)

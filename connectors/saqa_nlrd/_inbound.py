@@ -25,25 +25,17 @@ from connectors.saqa_nlrd._progress import Progress
 from connectors.saqa_nlrd._records import LineError, RecordParser
 from hub.errors import DecodeError
 from hub.sdk.events import millis
-from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
+from hub.sdk.inbound import DecodeContext, Decoded, MultiFileInbound, Source, SourceDefaults
 
 STEP_ORDER = {"21": 0, "24": 1, "25": 2, "29": 3}
 MAX_PROVIDER_NAMES = 100_000      # names of File 21 providers kept to label issuers in 24/29
 
 
-class NlrdInbound(Inbound):
+class NlrdInbound(MultiFileInbound):
     name = "saqa-nlrd"
     format_version = LAYOUT_VERSION
     event_types = ("InstitutionPublished", "AccreditationChanged", "CredentialIssued")
     defaults = SourceDefaults(authority="za-saqa", authority_type="public_body", jurisdiction="ZA")
-    multi_file = True
-
-    def __init__(self):
-        self.last_summary: dict | None = None
-
-    def decode(self, source: Source, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
-        """One file, plus the files of the same load named in `source.related`."""
-        return self.decode_many([source, *source.related], ctx)
 
     def decode_many(self, sources: list[Source], ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
         return _Load(self, sources, ctx).run()

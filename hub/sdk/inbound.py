@@ -158,3 +158,25 @@ class Inbound(ABC):
             else:
                 out.append(p)
         return out
+
+
+class MultiFileInbound(Inbound):
+    """Base of connectors that read all files of one load together (`multi_file` is true).
+
+    The runtime calls `decode_many(sources, ctx)` with every file of the load (a directory or the
+    files given together); `decode(source, ctx)` treats `source` and its `related` files as one
+    load. After a load, `last_summary` holds the connector's counts for it (None before).
+    """
+
+    multi_file: ClassVar[bool] = True
+
+    def __init__(self):
+        self.last_summary: dict | None = None
+
+    def decode(self, source: Source, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
+        """One file, plus the files of the same load named in `source.related`."""
+        return self.decode_many([source, *source.related], ctx)
+
+    @abstractmethod
+    def decode_many(self, sources: list[Source], ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
+        """Yield the items of the whole load, lazily (see `Inbound.decode`)."""

@@ -10,7 +10,7 @@ from pathlib import Path
 from hub.errors import DecodeError
 from hub.sdk.events import header_at_millis, with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, schema_errors
+from hub.sdk.xml import checked_records, iter_records, load_schema
 
 from connectors.eu_qdr import _extract
 from connectors.eu_qdr.countries import alpha2
@@ -120,13 +120,11 @@ class EuQdrInbound(Inbound):
             with source.open() as f:
                 orgs = collect_references(f, ctx, file=source.name, max_bytes=limit)
             with source.open() as f:
-                for rec in iter_records(f, ctx.limits, {L + "qualification"}, file=source.name,
-                                        root_tag=ROOT, max_document_bytes=limit,
-                                        parent_tags={L + "learningAchievementSpecificationReferences"}):
-                    errors = schema_errors(loq_schema(), rec.element, file=source.name,
-                                           record=rec.number, base_path=rec.path)
-                    if errors:
-                        yield from errors
+                for rec in checked_records(f, ctx.limits, {L + "qualification"}, loq_schema(),
+                                           file=source.name, root_tag=ROOT, max_document_bytes=limit,
+                                           parent_tags={L + "learningAchievementSpecificationReferences"}):
+                    if isinstance(rec, DecodeError):
+                        yield rec
                         continue
                     event = self.event(extract(rec.element), orgs, ctx, doc_id, rec.path)
                     yield Decoded(event=with_schema_defaults(event), record=rec.number, line=rec.line)

@@ -8,7 +8,7 @@ from pathlib import Path
 from hub.errors import DecodeError
 from hub.sdk.events import header_at_millis, with_schema_defaults
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, schema_errors
+from hub.sdk.xml import checked_records, load_schema
 
 from connectors.eu_qdr.countries import alpha2
 from connectors.eu_qdr.inbound import (DEFAULT_MAX_DOCUMENT_BYTES, collect_references, lang_pick,
@@ -67,13 +67,11 @@ class EuQmsInbound(Inbound):
             with source.open() as f:
                 orgs = collect_references(f, ctx, file=source.name, max_bytes=limit, ns=NS)
             with source.open() as f:
-                for rec in iter_records(f, ctx.limits, {A + "accreditation"}, file=source.name,
-                                        root_tag=ROOT, max_document_bytes=limit,
-                                        parent_tags={A + "accreditationReferences"}):
-                    errors = schema_errors(ams_schema(), rec.element, file=source.name,
-                                           record=rec.number, base_path=rec.path)
-                    if errors:
-                        yield from errors
+                for rec in checked_records(f, ctx.limits, {A + "accreditation"}, ams_schema(),
+                                           file=source.name, root_tag=ROOT, max_document_bytes=limit,
+                                           parent_tags={A + "accreditationReferences"}):
+                    if isinstance(rec, DecodeError):
+                        yield rec
                         continue
                     event = self.event(rec.element, orgs, ctx, doc_id, rec.path)
                     yield Decoded(event=with_schema_defaults(event), record=rec.number, line=rec.line)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from hub.errors import DecodeError
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.xml import iter_records, load_schema, schema_errors, token
+from hub.sdk.xml import checked_records, load_schema, token
 
 from connectors.elmo._read import NS as ELMO_NS
 from connectors.elmo.inbound import validated_events
@@ -46,18 +46,17 @@ class EwpTorInbound(Inbound):
         limit = int(ctx.options.get("max_document_bytes", DEFAULT_MAX_DOCUMENT_BYTES))
         try:
             with source.open() as f:
-                for rec in iter_records(f, ctx.limits, {TOR}, file=source.name, root_tag=ROOT,
-                                        parent_tags={ROOT}, max_document_bytes=limit):
+                for rec in checked_records(f, ctx.limits, {TOR}, ewp_schema(), file=source.name,
+                                           root_tag=ROOT, parent_tags={ROOT}, max_document_bytes=limit):
+                    if isinstance(rec, DecodeError):
+                        yield rec
+                        continue
                     yield from self._tor(rec, ctx, source.name)
         except DecodeError as e:
             yield e.located(file=source.name)
 
     def _tor(self, rec, ctx: DecodeContext, file: str) -> Iterator[Decoded | DecodeError]:
-        errors = schema_errors(ewp_schema(), rec.element, file=file, record=rec.number,
-                               base_path=rec.path)
-        if errors:
-            yield from errors
-            return
+        """The events of one `tor` that passed the EWP schema: its ELMO, checked and mapped."""
         mobility = token(rec.element.find(f"{{{NS}}}omobility-id"))
         elmo = rec.element.find(f"{{{ELMO_NS}}}elmo")
         for item in validated_events(elmo, ctx, file=file, document_id=mobility,

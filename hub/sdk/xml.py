@@ -13,7 +13,8 @@ Every XML connector reads through this module, so the safety rules live in one p
   schema messages are rewritten so that they never quote a value from the document.
 
 `parse_document` reads one bounded document into a tree (ELMO, XHochschule); `iter_records`
-streams the record elements of a bulk register (QDR, QMS) and frees each one after use.
+streams the record elements of a bulk register (QDR, QMS) and frees each one after use;
+`checked_records` does the same and validates each record against the connector's schema.
 """
 from __future__ import annotations
 
@@ -36,7 +37,8 @@ XML_LANG = f"{{{XML_NS}}}lang"
 PROLOG_WINDOW = 64 * 1024
 
 __all__ = [
-    "XML_LANG", "XML_NS", "XmlRecord", "check_prolog", "clark", "element_path", "fingerprint",
+    "XML_LANG", "XML_NS", "XmlRecord", "check_prolog", "checked_records", "clark", "element_path",
+    "fingerprint",
     "hardened_parser", "iter_records", "load_schema", "localname", "parse_document",
     "schema_errors", "syntax_error", "token",
 ]
@@ -398,6 +400,26 @@ def schema_errors(schema: etree.XMLSchema, element, *, file: str | None = None,
         out.append(DecodeError(f"schema: {_sanitise(entry.message)}", file=file, record=record,
                                line=entry.line or None, field=path))
     return out
+
+
+def checked_records(stream: IO[bytes], limits: Limits, record_tags: Iterable[str],
+                    schema: etree.XMLSchema, *, file: str | None = None,
+                    max_document_bytes: int | None = None, parent_tags: Iterable[str] | None = None,
+                    root_tag: str | None = None) -> Iterator[XmlRecord | DecodeError]:
+    """`iter_records`, each record validated against `schema` as it streams by.
+
+    A valid record is yielded as its `XmlRecord`; one that fails yields, in its place, one located
+    `DecodeError` per schema problem (see `schema_errors`), and the next record is still read.
+    Errors of the document itself (size, depth, syntax, root) are raised as by `iter_records`.
+    """
+    for rec in iter_records(stream, limits, record_tags, file=file,
+                            max_document_bytes=max_document_bytes, parent_tags=parent_tags,
+                            root_tag=root_tag):
+        errors = schema_errors(schema, rec.element, file=file, record=rec.number, base_path=rec.path)
+        if errors:
+            yield from errors
+        else:
+            yield rec
 
 
 # --- pyxb bindings --------------------------------------------------------------------------

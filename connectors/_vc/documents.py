@@ -36,6 +36,12 @@ class RawRecord:
     record: int         # 1-based record number in the source
     line: int | None = None
 
+    def error(self, file: str, field: str, reason: str) -> DecodeError:
+        """A DecodeError about `field` of this record: located by file, record and line, with the
+        record's bytes for the dead letter (the reason names no value)."""
+        return DecodeError(reason, file=file, record=self.record, line=self.line, field=field,
+                           raw=self.raw)
+
 
 def _shape(source: Source, head: bytes) -> str:
     """'jsonl', 'array' or 'single' from the name and the first bytes."""

@@ -3,7 +3,7 @@
 `SchemaCheck(path)` loads one of the project's own schema files once (at connector start-up);
 `SchemaCheck.problem(doc)` returns None or `(field_path, reason)` for the most relevant problem.
 Reasons are written here from the failing keyword, never from jsonschema's message (which quotes
-the instance value).
+the instance value). `is_vc11_draft(doc)` tells the pre-final drafts built on VC 1.1 apart.
 """
 from __future__ import annotations
 
@@ -13,6 +13,16 @@ from pathlib import Path
 
 from jsonschema import FormatChecker, validators
 from jsonschema.exceptions import ValidationError, best_match
+
+
+VC11_CONTEXT = "https://www.w3.org/2018/credentials/v1"
+
+
+def is_vc11_draft(doc: dict) -> bool:
+    """True when `doc`'s first `@context` is the VC 1.1 one: a pre-final draft of Open Badges 3.0
+    or CLR 2.0 (the final specifications build on VC 2.0)."""
+    contexts = doc.get("@context")
+    return isinstance(contexts, list) and bool(contexts) and contexts[0] == VC11_CONTEXT
 
 
 def json_path(parts) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors._vc.documents import RawRecord, iter_records
-from connectors._vc.validation import SchemaCheck
-from connectors.openbadges3.inbound import CREDENTIAL_SCHEMA, VC11_CONTEXT
+from connectors._vc.validation import SchemaCheck, is_vc11_draft
+from connectors.openbadges3.inbound import CREDENTIAL_SCHEMA
 from connectors.openbadges3.mapping import FieldProblem, issuer_org, learner_of, to_credential_issued
 from hub.errors import DecodeError
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
@@ -55,27 +55,23 @@ class Clr2Inbound(Inbound):
             yield from self.decode_clr(rec, source.name, ctx)
 
     def decode_clr(self, rec: RawRecord, name: str, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
-        def err(field, reason):
-            return DecodeError(reason, file=name, record=rec.record, line=rec.line, field=field, raw=rec.raw)
-
         clr = rec.value
         if not isinstance(clr, dict):
-            yield err("(root)", "must be a JSON object (one ClrCredential)")
+            yield rec.error(name, "(root)", "must be a JSON object (one ClrCredential)")
             return
-        ctx_list = clr.get("@context")
-        if isinstance(ctx_list, list) and ctx_list and ctx_list[0] == VC11_CONTEXT:
-            yield err("@context[0]", "is the VC 1.1 context of a pre-final CLR 2.0 draft; only VC 2.0 "
-                                     "based CLR 2.0 credentials are accepted")
+        if is_vc11_draft(clr):
+            yield rec.error(name, "@context[0]", "is the VC 1.1 context of a pre-final CLR 2.0 draft; "
+                            "only VC 2.0 based CLR 2.0 credentials are accepted")
             return
         problem = CLR_SCHEMA.problem(clr)
         if problem:
-            yield err(*problem)
+            yield rec.error(name, *problem)
             return
         try:
             clr_issuer = issuer_org(clr["issuer"])
             clr_learner = learner_of(clr["credentialSubject"])
         except FieldProblem as e:
-            yield err(e.field, e.reason)
+            yield rec.error(name, e.field, e.reason)
             return
         for i, vc in enumerate(clr["credentialSubject"]["verifiableCredential"]):
             prefix = f"credentialSubject.verifiableCredential[{i}]"
@@ -87,18 +83,18 @@ class Clr2Inbound(Inbound):
                     yield e.located(line=rec.line, field=prefix)
                     continue
                 except (ValueError, UnicodeDecodeError, RecursionError):
-                    yield err(prefix, "is a string but not a readable compact VC-JWT")
+                    yield rec.error(name, prefix, "is a string but not a readable compact VC-JWT")
                     continue
             problem = CREDENTIAL_SCHEMA.problem(vc)
             if problem:
                 field, reason = problem
-                yield err(prefix if field == "(root)" else f"{prefix}.{field}", reason)
+                yield rec.error(name, prefix if field == "(root)" else f"{prefix}.{field}", reason)
                 continue
             try:
                 ev = to_credential_issued(vc, ctx, document_id=clr["id"], bundle_id=clr["id"],
                                           prefix=prefix)
             except FieldProblem as e:
-                yield err(e.field, e.reason)
+                yield rec.error(name, e.field, e.reason)
                 continue
             self._complete_from_clr(ev, clr_learner, clr_issuer)
             raw = json.dumps(vc, ensure_ascii=False, separators=(",", ":")).encode()

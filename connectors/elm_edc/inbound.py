@@ -51,21 +51,18 @@ class ElmEdcInbound(Inbound):
             yield from self.decode_record(rec, source.name, ctx)
 
     def decode_record(self, rec: RawRecord, name: str, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
-        def err(field, reason):
-            return DecodeError(reason, file=name, record=rec.record, line=rec.line, field=field, raw=rec.raw)
-
         doc = rec.value
         if not isinstance(doc, dict):
-            yield err("(root)", "must be a JSON object (one credential)")
+            yield rec.error(name, "(root)", "must be a JSON object (one credential)")
             return
         problem = ELM_SCHEMA.problem(doc)
         if problem:
-            yield err(*problem)
+            yield rec.error(name, *problem)
             return
         try:
             events = to_events(doc, ctx)
         except FieldProblem as e:
-            yield err(e.field, e.reason)
+            yield rec.error(name, e.field, e.reason)
             return
         raw = rec.raw if len(events) == 1 else json.dumps(doc, ensure_ascii=False).encode()
         for ev in events:

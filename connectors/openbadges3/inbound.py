@@ -12,19 +12,13 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors._vc.documents import RawRecord, iter_records
-from connectors._vc.validation import SchemaCheck
+from connectors._vc.validation import SchemaCheck, is_vc11_draft
 from connectors.openbadges3.mapping import FieldProblem, to_credential_issued
 from hub.errors import DecodeError
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 
 SCHEMA_PATH = Path(__file__).with_name("ob3_credential.schema.json")
 CREDENTIAL_SCHEMA = SchemaCheck(SCHEMA_PATH)
-VC11_CONTEXT = "https://www.w3.org/2018/credentials/v1"
-
-
-def located(rec: RawRecord, name: str, field: str, reason: str) -> DecodeError:
-    return DecodeError(reason, file=name, record=rec.record, line=rec.line, field=field, raw=rec.raw)
-
 
 class OpenBadges3Inbound(Inbound):
     name: ClassVar[str] = "openbadges3"
@@ -46,16 +40,15 @@ class OpenBadges3Inbound(Inbound):
     def decode_record(self, rec: RawRecord, name: str, ctx: DecodeContext) -> Decoded | DecodeError:
         doc = rec.value
         if not isinstance(doc, dict):
-            return located(rec, name, "(root)", "must be a JSON object (one credential)")
-        ctx_list = doc.get("@context")
-        if isinstance(ctx_list, list) and ctx_list and ctx_list[0] == VC11_CONTEXT:
-            return located(rec, name, "@context[0]", "is the VC 1.1 context of a pre-final Open Badges "
-                           "3.0 draft; only VC 2.0 based Open Badges 3.0 credentials are accepted")
+            return rec.error(name, "(root)", "must be a JSON object (one credential)")
+        if is_vc11_draft(doc):
+            return rec.error(name, "@context[0]", "is the VC 1.1 context of a pre-final Open Badges "
+                             "3.0 draft; only VC 2.0 based Open Badges 3.0 credentials are accepted")
         problem = CREDENTIAL_SCHEMA.problem(doc)
         if problem:
-            return located(rec, name, *problem)
+            return rec.error(name, *problem)
         try:
             event = to_credential_issued(doc, ctx)
         except FieldProblem as e:
-            return located(rec, name, e.field, e.reason)
+            return rec.error(name, e.field, e.reason)
         return Decoded(event=event, raw=rec.raw, record=rec.record, line=rec.line)

@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
 from html import escape
 from typing import ClassVar
 from urllib.parse import quote
 
+from connectors._vc.outbound import CredentialEncoder
 from connectors.elm_edc.mapping import ECTS_CONCEPT, EQF_PREFIX, ISCED_PREFIX, QDR_PREFIX
 from connectors.openbadges3.outbound import as_uri
-from hub.errors import PermanentDeliveryError
 from hub.sdk.countries import authority_uri
-from hub.sdk.outbound import Encoder
 
 CONTEXT = ["https://www.w3.org/ns/credentials/v2", "http://data.europa.eu/snb/model/context/edc-ap"]
 TYPES = ["VerifiableCredential", "VerifiableAttestation", "EuropeanDigitalCredential"]
@@ -115,17 +113,11 @@ def display_card(title: str, issuer: str) -> str:
     return base64.b64encode(svg.encode()).decode("ascii")
 
 
-class ElmOutbound(Encoder):
+class ElmOutbound(CredentialEncoder):
     name: ClassVar[str] = "elm"
     media_type: ClassVar[str] = "application/ld+json"
     format_version: ClassVar[str] = "European Digital Credential, ELM v3 JSON-LD (EBSI VCDM 2.0 EDC schema 2.1.0), unsigned"
     event_types: ClassVar[tuple[str, ...]] = ("CredentialIssued",)
-
-    def encode(self, event: dict) -> bytes:
-        et = event.get("header", {}).get("event_type")
-        if et != "CredentialIssued":
-            raise PermanentDeliveryError(f"elm cannot express a {et} event")
-        return json.dumps(self.credential(event), ensure_ascii=False, separators=(",", ":")).encode()
 
     def credential(self, ev: dict) -> dict:
         """The EDC as a dict (what `encode` serialises)."""

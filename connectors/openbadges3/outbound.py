@@ -9,13 +9,11 @@ recognition records. Fields the minimiser removed are simply absent. Pure and th
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import ClassVar
 from urllib.parse import quote
 
-from hub.errors import PermanentDeliveryError
-from hub.sdk.outbound import Encoder
+from connectors._vc.outbound import CredentialEncoder
 
 OB3_CONTEXT = ["https://www.w3.org/ns/credentials/v2",
                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"]
@@ -105,17 +103,11 @@ def identifiers(learner: dict) -> tuple[str | None, list[dict]]:
     return subject_id, out
 
 
-class OpenBadges3Outbound(Encoder):
+class OpenBadges3Outbound(CredentialEncoder):
     name: ClassVar[str] = "openbadges3"
     media_type: ClassVar[str] = "application/vc+ld+json"
     format_version: ClassVar[str] = "Open Badges 3.0 OpenBadgeCredential (VC Data Model 2.0), unsigned"
     event_types: ClassVar[tuple[str, ...]] = ("CredentialIssued",)
-
-    def encode(self, event: dict) -> bytes:
-        et = event.get("header", {}).get("event_type")
-        if et != "CredentialIssued":
-            raise PermanentDeliveryError(f"openbadges3 cannot express a {et} event")
-        return json.dumps(self.credential(event), ensure_ascii=False, separators=(",", ":")).encode()
 
     def credential(self, ev: dict) -> dict:
         """The OpenBadgeCredential as a dict (what `encode` serialises)."""

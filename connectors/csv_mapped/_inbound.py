@@ -204,10 +204,10 @@ class _File:
         when = occurred or ev.get(DEFAULT_TIME.get(self.m.event_type, ""), None)
         if isinstance(when, str):
             when = dt.date.fromisoformat(when[:10])
-        ev["header"] = self.ctx.header(self.m.event_type, subject=subject, document_id=self.doc,
-                                       record_ref=f"row {row_no}", occurred_at=when,
-                                       subject_jurisdiction=self.m.subject_jurisdiction)
-        return ev
+        header = self.ctx.header(self.m.event_type, subject=subject, document_id=self.doc,
+                                 record_ref=f"row {row_no}", occurred_at=when,
+                                 subject_jurisdiction=self.m.subject_jurisdiction)
+        return {"header": header, **ev}   # canonical JSON keeps schema order: header first
 
 
 def _passes(flt: dict, row: dict) -> bool:

@@ -29,6 +29,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from hub.sdk.events import millis
 from hub.errors import DecodeError, InputTooLarge
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 from hub.sdk.limits import check_json_limits, read_bounded
@@ -53,7 +54,7 @@ def _ts(v, field: str) -> dt.datetime:
             t = t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC)
     except ValueError:
         raise DecodeError("not an ISO 8601 date or date-time", field=field) from None
-    return t.replace(microsecond=t.microsecond // 1000 * 1000)
+    return millis(t)
 
 
 def _list(v, field: str) -> list[str]:

@@ -6,8 +6,8 @@ the same work per record: Avro decode -> policy decision per subscribed partner 
 produce partner copy / held record (+ its learner-keyed copy for the consent join) / audit
 record linked into the hash chain of its partition, and one signed seal per audit partition per
 batch. The baseline is `RouterCore.route` inside a confluent-kafka consume/produce loop; the hub
-is `nqf-hub router` (faust) as a separate process — which also runs the consent-join agent over
-the held records in the same process (work the baseline does not do).
+is `nqf-hub router` (faust) as a separate process, which also runs the consent-join agent over
+the held records; the baseline runs the same join step in-process on the records it re-keys.
 
 Rate = N / (CreateTime of the last audit record - CreateTime of the first), read back from each
 run's audit topic, so group-join waits and process start-up are excluded the same way for both.
@@ -19,6 +19,7 @@ Last stdout line: {"hub_events_per_s", "baseline_events_per_s", "ratio", ...}.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import os
 import subprocess
@@ -96,9 +97,10 @@ def audit_span(settings, expected: int, timeout: float) -> tuple[float, int]:
 
 
 def baseline(settings, n: int) -> None:
-    """Hand-written loop doing the router agent's work: consume -> RouterCore.route (audit chain,
-    learner re-keying for the consent join) -> produce -> one signed seal per audit partition
-    per batch -> flush -> commit."""
+    """Hand-written loop doing the router process's work: consume -> RouterCore.route (audit
+    chain, learner re-keying for the consent join) -> produce; the consent join's step over the
+    re-keyed held records (in-process here, a second agent reading <prefix>.consent-join in the
+    hub); one signed seal per audit partition per batch -> flush -> commit."""
     from confluent_kafka import Consumer, Producer, TopicPartition
 
     from hub.routing.app import audit_keys
@@ -108,6 +110,8 @@ def baseline(settings, n: int) -> None:
     signing_key, learner_secret = audit_keys(settings)
     core = build_core(settings, learner_secret=learner_secret)
     chain = ChainWriter()
+    from hub.routing.consent import JoinProcessor
+    join, joins, t_join = JoinProcessor(settings, core.serde), {}, settings.topic("consent-join")
     c = Consumer(consumer_config(settings, settings.topic_prefix + "-router"))
     p = Producer(producer_config(settings))
     c.subscribe([settings.topic("ingress")])
@@ -132,6 +136,9 @@ def baseline(settings, n: int) -> None:
             seen += 1
             for o in core.route(m.value(), m.key(), (m.topic(), m.partition(), m.offset()), {}, chain=chain):
                 send(o)
+                if o.topic == t_join:   # the consent join's step, in-process (the hub: 2nd agent)
+                    for j in join.step(joins, o.key, 0, o.value, o.headers, dt.datetime.now(dt.timezone.utc)):
+                        send(j)
             offsets[(m.topic(), m.partition())] = m.offset() + 1
             p.poll(0)
         for part, seal in chain.seals(signing_key):

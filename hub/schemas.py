@@ -153,14 +153,16 @@ class Catalog:
         return self.get(event_schema_name(event_type))
 
 
-def categories_of(schema, prefix: str = "") -> list[CategoryField]:
-    """Every field tagged with `nqfhub.category`, as dotted paths ('[]' marks array items)."""
-    out: list[CategoryField] = []
+def walk_fields(schema, prefix: str = ""):
+    """Yield (dotted path, field) for every record field of an expanded schema, depth first.
 
+    Paths mark array items with '[]' and map values with '{}' ('learner.national_ids[].value');
+    a record that contains itself is walked once per path.
+    """
     def walk(t, path, seen):
         if isinstance(t, list):
             for x in t:
-                walk(x, path, seen)
+                yield from walk(x, path, seen)
         elif isinstance(t, dict):
             kind = t.get("type")
             if kind == "record":
@@ -169,18 +171,21 @@ def categories_of(schema, prefix: str = "") -> list[CategoryField]:
                     return
                 for f in t["fields"]:
                     p = f"{path}.{f['name']}" if path else f["name"]
-                    if CATEGORY_KEY in f:
-                        out.append(CategoryField(p, f[CATEGORY_KEY]))
-                    walk(f["type"], p, seen | {fn})
+                    yield p, f
+                    yield from walk(f["type"], p, seen | {fn})
             elif kind == "array":
-                walk(t["items"], path + "[]", seen)
+                yield from walk(t["items"], path + "[]", seen)
             elif kind == "map":
-                walk(t["values"], path + "{}", seen)
+                yield from walk(t["values"], path + "{}", seen)
             elif isinstance(kind, (dict, list)):
-                walk(kind, path, seen)
+                yield from walk(kind, path, seen)
 
-    walk(schema, prefix, frozenset())
-    return out
+    yield from walk(schema, prefix, frozenset())
+
+
+def categories_of(schema, prefix: str = "") -> list[CategoryField]:
+    """Every field tagged with `nqfhub.category`, as dotted paths ('[]' marks array items)."""
+    return [CategoryField(p, f[CATEGORY_KEY]) for p, f in walk_fields(schema, prefix) if CATEGORY_KEY in f]
 
 
 @lru_cache(maxsize=4)

@@ -36,31 +36,8 @@ def _steps(path: str) -> tuple:
 
 def _field_types(schema: dict) -> dict[str, object]:
     """dotted path -> Avro type of that field (paths as hub.schemas.categories_of writes them)."""
-    out: dict[str, object] = {}
-
-    def walk(t, path, seen):
-        if isinstance(t, list):
-            for x in t:
-                walk(x, path, seen)
-        elif isinstance(t, dict):
-            kind = t.get("type")
-            if kind == "record":
-                fn = t.get("namespace", "") + "." + t["name"]
-                if fn in seen:
-                    return
-                for f in t["fields"]:
-                    p = f"{path}.{f['name']}" if path else f["name"]
-                    out[p] = f["type"]
-                    walk(f["type"], p, seen | {fn})
-            elif kind == "array":
-                walk(t["items"], path + "[]", seen)
-            elif kind == "map":
-                walk(t["values"], path + "{}", seen)
-            elif isinstance(kind, (dict, list)):
-                walk(kind, path, seen)
-
-    walk(schema, "", frozenset())
-    return out
+    from hub.schemas import walk_fields
+    return {p: f["type"] for p, f in walk_fields(schema)}
 
 
 def _empty_for(t):

@@ -93,29 +93,36 @@ class RouterCore:
         else:
             targets = [pid for pid, partner in self.partners.items() if self._subscribed(partner, event)]
         forwarded = []
-        try:
+        decided = []   # (partner, decision, headers, effects): linked into the audit chain only
+        try:           # once every partner's outputs exist, so a failure cannot fork the chain
             for pid in targets:
                 partner = self.partners[pid]
                 decision = self.engine.decide(event, partner, evidence=self.evidence_for(partner, event))
                 headers = base_headers + [("nqfhub.partner", pid.encode()),
                                           ("nqfhub.action", decision.action.encode())]
+                effects: list[Output] = []
                 if decision.action == "forward":
                     # forward means unchanged: the original bytes are what the partner receives
-                    outs.append(Output(self.t_partner[pid], key, value, headers))
+                    effects.append(Output(self.t_partner[pid], key, value, headers))
                     forwarded.append(pid)
                 elif decision.action == "forward_minimised":
-                    outs.append(Output(self.t_partner[pid], key, self.serde.encode(decision.event), headers))
+                    effects.append(Output(self.t_partner[pid], key, self.serde.encode(decision.event), headers))
                     forwarded.append(pid)
                 elif decision.action == "hold":
                     held = self.serde.encode(self._held(event, pid, decision, value, now), HELD)
-                    outs.append(Output(self.t_held, key, held, headers))
+                    effects.append(Output(self.t_held, key, held, headers))
                     if self.learner_secret is not None:
-                        outs += self._join_held(event, pid, held, key, headers)
-                outs.append(self.audit_output(self._audit(event, pid, decision, now), headers, origin, chain))
-                if self.metrics:
-                    self.metrics.decision(pid, decision, event=event)
+                        effects += self._join_held(event, pid, held, key, headers)
+                decided.append((pid, decision, headers, effects))
+            audits = [self._audit(event, pid, d, now) for pid, d, _, _ in decided]
         except HubError as e:
             return [self._dead_letter(value, key, e, "policy", origin, event_id)]
+        for (pid, decision, headers, effects), record in zip(decided, audits):
+            # the decision (audit) is written before its effects: traces read in order
+            outs.append(self.audit_output(record, headers, origin, chain))
+            outs += effects
+            if self.metrics:
+                self.metrics.decision(pid, decision, event=event)
         if self.learner_secret is not None and etype in ("ConsentRecorded", "ConsentWithdrawn"):
             outs += self._join_consent(event, value, base_headers)
         if forwarded and cred and etype in ("CredentialIssued", "RecognitionDecided"):

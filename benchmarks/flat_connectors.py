@@ -1,8 +1,8 @@
 """Throughput and peak memory of the flat-file connectors: saqa-nlrd, csv, ofqual-register.
 
-    /work/venv/bin/python benchmarks/flat_connectors.py                 # all cases (~3-5 min)
-    /work/venv/bin/python benchmarks/flat_connectors.py --quick         # small sizes only
-    /work/venv/bin/python benchmarks/flat_connectors.py --case nlrd --n 100000   # one case
+    .venv/bin/python benchmarks/flat_connectors.py                 # all cases (~3-5 min)
+    .venv/bin/python benchmarks/flat_connectors.py --quick         # small sizes only
+    .venv/bin/python benchmarks/flat_connectors.py --case nlrd --n 100000   # one case
 
 Every case runs in its own child process so that its peak RSS (`ru_maxrss`) is its own; inputs
 are generated under $TMPDIR (never committed) and reused when present. Each case decodes with

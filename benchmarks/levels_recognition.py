@@ -1,6 +1,6 @@
 """Throughput of the level comparison engine, recognition decisions and decision signing.
 
-Run:  /work/venv/bin/python benchmarks/levels_recognition.py [--seconds 1.0]
+Run:  .venv/bin/python benchmarks/levels_recognition.py [--seconds 1.0]
 
 Measures, in one process:
   load          catalog load + JSON Schema validation of mappings/levels (once per process)

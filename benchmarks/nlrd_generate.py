@@ -1,6 +1,6 @@
 """Generate a synthetic NLRD load (Files 21, 25, 29) of any size, streamed to disk.
 
-    /work/venv/bin/python benchmarks/nlrd_generate.py /tmp/nlrd-1m 1000000
+    .venv/bin/python benchmarks/nlrd_generate.py /tmp/nlrd-1m 1000000
 
 Every person is invented (deterministic from the seed). One File 29 line per person: about 70 %
 achieved (status 15), the rest enrolled or re-enrolled; File 29 is shuffled in blocks so that

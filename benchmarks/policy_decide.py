@@ -8,7 +8,7 @@ ethnicity, disability) and the DE fixture:
 Prints a few readable lines and, last, one JSON line:
   {"bench": "policy_decide", "warm_decisions_per_s": …, "cold_decisions_per_s": …, "ratio": …, …}
 
-    /work/venv/bin/python benchmarks/policy_decide.py [--n 50000]
+    .venv/bin/python benchmarks/policy_decide.py [--n 50000]
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Throughput and peak memory of the XML connectors, and pyxb against streaming lxml.
 
-    /work/venv/bin/python benchmarks/xml_connectors.py              # all cases (~2-4 min)
-    /work/venv/bin/python benchmarks/xml_connectors.py --quick      # small sizes
-    /work/venv/bin/python benchmarks/xml_connectors.py --case qdr-lxml --n 200000
+    .venv/bin/python benchmarks/xml_connectors.py              # all cases (~2-4 min)
+    .venv/bin/python benchmarks/xml_connectors.py --quick      # small sizes
+    .venv/bin/python benchmarks/xml_connectors.py --case qdr-lxml --n 200000
 
 Every case runs in its own child process, so its peak RSS (`ru_maxrss`) is its own. Inputs are
 generated from the project's fixtures under $TMPDIR/nqfhub-bench (never committed) and reused.

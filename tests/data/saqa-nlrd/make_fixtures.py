@@ -1,6 +1,6 @@
 """Regenerate the synthetic NLRD fixtures in this directory (all people and providers invented).
 
-    /work/venv/bin/python tests/data/saqa-nlrd/make_fixtures.py
+    .venv/bin/python tests/data/saqa-nlrd/make_fixtures.py
 
 good/      files the conformance suite decodes alone (21 providers, 24 accreditations)
 bad/       files that must yield located errors

@@ -21,10 +21,16 @@ def cli(n, as_json, timeout, keep_broker):
     """Run the hub end to end on this machine and print what happened to every event.
 
     Starts (or reuses) the embedded broker, creates the topics under a fresh prefix, starts the
-    privacy router and the outbound worker as processes and a local partner receiver that
-    verifies webhook signatures, ingests N Open Badges 3.0 credentials from several
-    jurisdictions, waits until each is delivered, held, blocked or dead-lettered, prints a
-    summary and shuts everything down. Counting is per event (see README).
+    privacy router, the recognition processor and the outbound worker as processes and a local
+    partner receiver that verifies webhook signatures; ingests reference data (institutions,
+    qualifications, accreditation), N Open Badges 3.0 credentials from several jurisdictions, a
+    revocation and recognition requests across frameworks; waits until every credential is
+    delivered, held, blocked or dead-lettered and every request has a signed decision; prints a
+    summary and shuts everything down. Counting is per credential event (see README).
+
+    \b
+    Example:
+      nqf-hub demo --events 1000 --json | tail -1
     """
     from hub.demo.runner import Demo
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from hub.config import Settings
 from hub.errors import (BrokerError, ConfigError, DeliveryError, HubError, PermanentDeliveryError,
                         RecordError)
-from hub.runtime.deadletter import dlq_headers
+from hub.runtime.deadletter import REPLAY_PREFIX, dlq_headers
 from hub.runtime.topics import partner_topic
 from hub.sdk import registry
 from hub.sdk.outbound import Envelope
@@ -81,6 +81,13 @@ class DeliveryWorker:
     # ---- one record ----------------------------------------------------------------------
     def handle(self, msg) -> list[tuple[str, bytes | None, bytes, list]]:
         """Deliver one partner-topic record; return the records to produce (receipt, DLQ)."""
+        outputs = self._handle(msg)
+        lineage = [(k, v) for k, v in msg.headers() or [] if k.startswith(REPLAY_PREFIX)]
+        if lineage:   # a replayed record that fails again keeps its replay count and origin
+            outputs = [(t, k, v, h + lineage if t == self.t_dlq else h) for t, k, v, h in outputs]
+        return outputs
+
+    def _handle(self, msg):
         topic, value, key = msg.topic(), msg.value(), msg.key()
         pid = self.by_topic[topic]
         ch = self.channels[pid]

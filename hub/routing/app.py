@@ -202,6 +202,8 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     add_consent_join(app, core, settings, out_producer, batch=batch, within=within,
                      sweep_interval=sweep_interval or _sweep_interval(core.hold_ttl))
 
+    from hub.runtime.deadletter import with_lineage
+    t_dlq = settings.topic("deadletter")
     fence = ChangelogFence(app, [recipients, app.tables["closed_holds"]],
                            settings.consumer_profile.name == "embedded")
 
@@ -213,7 +215,7 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
                 for ev in events:
                     msg = ev.message
                     _current_event.set(weakref.ref(ev))   # table writes go to this event's partition
-                    out_producer.produce_all(await handle(msg))
+                    out_producer.produce_all(with_lineage(await handle(msg), msg.headers, t_dlq))
                 out_producer.produce_all(seal_outputs())   # one signed seal per audit partition written
                 # every output acknowledged by the broker before the batch's events are acked
                 await out_producer.flush()

@@ -56,3 +56,18 @@ def headers_dict(headers) -> dict[str, str]:
         if k.startswith(PREFIX):
             out[k[len(PREFIX):]] = v.decode() if isinstance(v, bytes) else str(v)
     return out
+
+
+REPLAY_PREFIX = "nqfhub.replay."
+
+
+def with_lineage(outputs, input_headers, dlq_topic: str):
+    """Carry `nqfhub.replay.*` headers of a replayed input onto the dead letters it causes, so a
+    record that fails again keeps its replay count and origin (Output objects, in place)."""
+    items = input_headers.items() if hasattr(input_headers, "items") else (input_headers or [])
+    lineage = [(k, v) for k, v in items if k.startswith(REPLAY_PREFIX)]
+    if lineage:
+        for o in outputs:
+            if o.topic == dlq_topic:
+                o.headers = list(o.headers) + lineage
+    return outputs

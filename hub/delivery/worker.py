@@ -157,7 +157,7 @@ class DeliveryWorker:
     def run(self, *, idle_exit_s: float | None = None) -> None:
         from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
 
-        from hub.runtime.kafka import consumer_config, producer_config
+        from hub.runtime.kafka import consumer_config, produce, producer_config
 
         consumer = Consumer(consumer_config(self.settings, f"{self.settings.topic_prefix}-delivery"))
         producer = Producer(producer_config(self.settings))
@@ -185,13 +185,8 @@ class DeliveryWorker:
                 outputs = [o for f in futures for o in f.result()]
                 errors = []
                 for topic, key, value, headers in outputs:
-                    while True:
-                        try:
-                            producer.produce(topic, value=value, key=key, headers=headers,
-                                             on_delivery=lambda err, _m: err and errors.append(err))
-                            break
-                        except BufferError:
-                            producer.poll(0.1)
+                    produce(producer, topic, value, key, headers,
+                            on_delivery=lambda err, _m: err and errors.append(err))
                 if producer.flush(30) or errors:
                     raise BrokerError(f"receipts/dead letters not acknowledged: "
                                       f"{errors[0].str() if errors else 'flush timed out'}")

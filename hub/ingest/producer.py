@@ -16,6 +16,7 @@ from hub.config import Settings
 from hub.errors import BrokerError, DecodeError
 from hub.ingest.keys import subject_key
 from hub.runtime.deadletter import dlq_headers
+from hub.runtime.kafka import produce
 from hub.sdk.inbound import Decoded
 
 
@@ -65,7 +66,6 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
 
     from hub.runtime.kafka import producer_config
 
-    own = producer is None
     producer = producer or Producer(producer_config(settings))
     ingress, dlq = settings.topic("ingress"), settings.topic("deadletter")
     summary = IngestSummary()
@@ -87,14 +87,14 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
             if on_error:
                 on_error(item)
             src = str(item.location)
-            _produce(producer, dlq, None, item.raw or b"",
-                     dlq_headers(stage="ingest", error=item, reason_class="decode",
-                                 connector=connector, source=src), acked)
+            produce(producer, dlq, item.raw or b"", None,
+                    dlq_headers(stage="ingest", error=item, reason_class="decode",
+                                connector=connector, source=src), on_delivery=acked)
         else:
             ev = item.event
-            _produce(producer, ingress, subject_key(ev).encode(), data,
-                     [("nqfhub.event_type", ev["header"]["event_type"].encode()),
-                      ("nqfhub.trace_id", ev["header"]["trace_id"].encode())], acked)
+            produce(producer, ingress, data, subject_key(ev).encode(),
+                    [("nqfhub.event_type", ev["header"]["event_type"].encode()),
+                     ("nqfhub.trace_id", ev["header"]["trace_id"].encode())], on_delivery=acked)
             summary.ingested += 1
             j = ev["header"]["source"].get("jurisdiction") or ""        # metrics: per jurisdiction
             accepted_by_jurisdiction[j] = accepted_by_jurisdiction.get(j, 0) + 1
@@ -117,11 +117,3 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
                           f"(first error: {failures[0] if failures else 'flush timed out'})")
     return summary
 
-
-def _produce(producer, topic, key, value, headers, cb):
-    while True:
-        try:
-            producer.produce(topic, value=value, key=key, headers=headers, on_delivery=cb)
-            return
-        except BufferError:  # local queue full: serve delivery reports, then retry
-            producer.poll(0.1)

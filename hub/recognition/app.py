@@ -34,15 +34,13 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-import os
-import sys
 import weakref
 
 from hub.config import Settings
 
 log = logging.getLogger("nqfhub.recognition")
 UTC = dt.timezone.utc
-EXIT_AGENT_CRASHED = 70
+from hub.runtime.crash import exit_loudly
 
 
 def app_settings(settings: Settings, app_id: str) -> dict:
@@ -66,6 +64,7 @@ def make_app(settings: Settings, *, wait_s: float | None = None, batch: int = 50
     from faust.streams import _current_event
 
     from hub.recognition.processor import RecognitionTables, build_core
+    from hub.routing.app import OutputProducer
 
     core = build_core(settings, wait_s=wait_s, metrics=metrics)
     app = faust.App(**app_settings(settings, app_id or f"{settings.topic_prefix}-recognition"))
@@ -88,16 +87,13 @@ def make_app(settings: Settings, *, wait_s: float | None = None, batch: int = 50
     )
 
     def crash(what: str, e: BaseException):
-        log.critical("recognition %s crashed: %s; exiting with status %d so nothing is skipped",
-                     what, e.__class__.__name__, EXIT_AGENT_CRASHED)
-        sys.stderr.flush()
-        os._exit(EXIT_AGENT_CRASHED)
+        exit_loudly(f"recognition {what}", e)
+
+    out_producer = OutputProducer(settings)   # librdkafka, as the router: every report checked
 
     async def send_all(outs) -> None:
-        send = app.producer.send
-        acks = [await send(o.topic, o.key, o.value, None, None, o.headers) for o in outs]
-        if acks:
-            await asyncio.gather(*acks)          # every output acknowledged
+        out_producer.produce_all(outs)
+        await out_producer.flush()               # every output acknowledged
 
     @app.agent(source)
     async def recognise(stream):

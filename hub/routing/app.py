@@ -19,8 +19,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import sys
 import time
 import weakref
 from pathlib import Path
@@ -29,7 +27,7 @@ from hub.config import Settings
 from hub.runtime.broker import bootstrap_servers
 
 log = logging.getLogger("nqfhub.router")
-EXIT_AGENT_CRASHED = 70
+from hub.runtime.crash import exit_loudly
 
 
 FETCH_MAX_WAIT_MS = 100
@@ -152,18 +150,10 @@ class OutputProducer:
             self._errors.append(err)
 
     def produce_all(self, outputs) -> None:
+        from hub.runtime.kafka import produce
         p = self._p
-        for o in outputs:
-            while True:
-                try:
-                    if o.partition is None:
-                        p.produce(o.topic, value=o.value, key=o.key, headers=o.headers, on_delivery=self._report)
-                    else:   # audit chain: the partition of the input record
-                        p.produce(o.topic, value=o.value, key=o.key, headers=o.headers, partition=o.partition,
-                                  on_delivery=self._report)
-                    break
-                except BufferError:
-                    p.poll(0.05)
+        for o in outputs:   # an explicit partition: the audit chain's (the input record's)
+            produce(p, o.topic, o.value, o.key, o.headers, partition=o.partition, on_delivery=self._report)
         p.poll(0)
 
     async def flush(self, timeout: float = 60.0) -> None:
@@ -225,10 +215,7 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
         except asyncio.CancelledError:
             raise
         except BaseException as e:  # noqa: BLE001 - any failure must take the process down
-            log.critical("router agent crashed: %s; exiting with status %d so nothing is skipped",
-                         e.__class__.__name__, EXIT_AGENT_CRASHED)
-            sys.stderr.flush()
-            os._exit(EXIT_AGENT_CRASHED)
+            exit_loudly("router agent", e)
 
     app.nqf_core = core
     return app
@@ -336,10 +323,7 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
         except asyncio.CancelledError:
             raise
         except BaseException as e:  # noqa: BLE001 - any failure must take the process down
-            log.critical("consent-join agent crashed: %s; exiting with status %d so nothing is skipped",
-                         e.__class__.__name__, EXIT_AGENT_CRASHED)
-            sys.stderr.flush()
-            os._exit(EXIT_AGENT_CRASHED)
+            exit_loudly("consent-join agent", e)
 
     @app.timer(sweep_interval)
     async def expiry_ticks():

@@ -41,3 +41,16 @@ def consumer_config(settings: Settings, group: str, **extra) -> dict:
 
 def admin_config(settings: Settings) -> dict:
     return {"bootstrap.servers": bootstrap_servers(settings), "log_level": 3}
+
+
+def produce(producer, topic: str, value: bytes, key: bytes | None = None, headers=None, *,
+            partition: int | None = None, on_delivery=None) -> None:
+    """confluent-kafka produce that waits out a full local queue (serving delivery reports)
+    instead of raising BufferError; every caller still checks its delivery reports."""
+    kw = {} if partition is None else {"partition": partition}
+    while True:
+        try:
+            producer.produce(topic, value=value, key=key, headers=headers, on_delivery=on_delivery, **kw)
+            return
+        except BufferError:
+            producer.poll(0.1)

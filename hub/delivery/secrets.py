@@ -51,3 +51,14 @@ def ensure(settings: Settings, ref: str) -> bytes:
     with os.fdopen(fd, "wb") as f:
         f.write(value)
     return value
+
+
+def hex_key(raw: str, *, what: str, where: str, min_bytes: int = 16) -> bytes:
+    """A key given as hex text (env or file) -> bytes; ConfigError names where, never the value."""
+    try:
+        key = bytes.fromhex(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{what} in {where} is not hex") from None
+    if len(key) < min_bytes:
+        raise ConfigError(f"{what} in {where} is shorter than {min_bytes} bytes")
+    return key

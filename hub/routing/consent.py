@@ -63,13 +63,8 @@ def learner_secret(settings, env: dict | None = None, *, create: bool = False) -
                 f.write(secrets.token_hex(32) + "\n")
         raw = p.read_text().strip()
         where = str(p)
-    try:
-        key = bytes.fromhex(raw.strip())
-    except ValueError:
-        raise ConfigError(f"{where}: learner-key secret must be hex") from None
-    if len(key) < 16:
-        raise ConfigError(f"{where}: learner-key secret must be at least 16 bytes")
-    return key
+    from hub.delivery.secrets import hex_key
+    return hex_key(raw, what="learner-key secret", where=where)
 
 
 def _norm_id(scheme: str, value: str) -> str:

@@ -77,13 +77,8 @@ class PseudonymKeys:
                 return None
             raw = p.read_text().strip()
             where = str(p)
-        try:
-            key = bytes.fromhex(raw.strip())
-        except ValueError:
-            raise ConfigError(f"pseudonym key in {where} is not hex") from None
-        if len(key) < 16:
-            raise ConfigError(f"pseudonym key in {where} is shorter than 16 bytes")
-        return key
+        from hub.delivery.secrets import hex_key
+        return hex_key(raw, what="pseudonym key", where=where)
 
     def forget(self, partner_id: str | None = None) -> None:
         """Drop cached keys (after rotate/delete in the same process)."""

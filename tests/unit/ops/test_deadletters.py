@@ -10,7 +10,7 @@ from hub.errors import HubError
 from hub.observability.deadletters import DlqFilter, lineage_headers, parse_id, replay, summary
 from hub.runtime.deadletter import dlq_headers
 
-from .conftest import FakeMessage, FakeProducer
+from tests.fakes import FakeMessage, FakeProducer
 
 S = load_settings({}, topic_prefix="t")
 

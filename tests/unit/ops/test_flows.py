@@ -7,7 +7,7 @@ from hub.config import load_settings
 from hub.observability.flows import FlowTracker
 from hub.runtime.deadletter import dlq_headers
 
-from .conftest import FakeMessage
+from tests.fakes import FakeMessage
 
 S = load_settings({}, topic_prefix="t")
 

@@ -13,7 +13,7 @@ from hub.config import load_settings
 from hub.serve.app import make_app
 from hub.serve.tokens import TokenBook, issue_token
 
-from .conftest import FakeProducer
+from tests.fakes import FakeProducer
 
 
 class FakeTracker:

@@ -5,26 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from tests.fakes import FakeProducer
+
 DATA = Path(__file__).resolve().parents[2] / "data" / "consent"
-
-
-class FakeProducer:
-    def __init__(self):
-        self.sent, self._cbs = [], []
-
-    def produce(self, topic, value=None, key=None, headers=None, on_delivery=None):
-        self.sent.append((topic, key, value, list(headers or [])))
-        self._cbs.append(on_delivery)
-
-    def poll(self, _t=0):
-        return 0
-
-    def flush(self, _t=0):
-        for cb in self._cbs:
-            if cb:
-                cb(None, None)
-        self._cbs = []
-        return 0
 
 
 class _Tracker:

@@ -1,7 +1,8 @@
 """Offline decoding shared by `nqf-hub convert`, `ingest`, the HTTP endpoint and the conformance kit.
 
-`decode_inputs` runs an inbound connector over files, checks every event against its Avro schema
-(by encoding it), and yields `Decoded` or located `DecodeError`s; it never stops on a bad record.
+`decode_sources` runs an inbound connector over files, checks every event's header ids
+(`hub.sdk.ids`: event_id a UUID, trace_id hex) and its Avro schema (by encoding it), and yields
+`Decoded` or located `DecodeError`s; it never stops on a bad record.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from hub.errors import DecodeError, SerdeError
 from hub.sdk import registry
+from hub.sdk.ids import header_id_problems
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 from hub.sdk.limits import DEFAULT_LIMITS, Limits
 from hub.serde import Serde, default_serde
@@ -28,11 +30,14 @@ def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext
                    serde: Serde | None = None) -> Iterator[tuple[Decoded | DecodeError, bytes | None]]:
     """Yield (item, encoded bytes or None). Events that do not fit their schema become errors."""
     serde = serde or default_serde()
-    it = connector.decode_many(sources, ctx) if connector.multi_file else \
-        (x for s in sources for x in connector.decode(s, ctx))
+    if connector.multi_file:     # a load decoded together: name the file only when there is one
+        one = sources[0].name if len(sources) == 1 else None
+        it = ((one, x) for x in connector.decode_many(sources, ctx))
+    else:
+        it = ((s.name, x) for s in sources for x in connector.decode(s, ctx))
     while True:
         try:
-            item = next(it)
+            file, item = next(it)
         except StopIteration:
             return
         except DecodeError as e:  # a connector that raised instead of yielding: the file ends here
@@ -40,6 +45,12 @@ def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext
             continue
         if isinstance(item, DecodeError):
             yield item, None
+            continue
+        bad = header_id_problems(item.event.get("header") or {})
+        if bad:          # ids become file names and HTTP headers downstream: never let one through
+            field, reason = bad[0]
+            yield DecodeError(reason, file=file, record=item.record,
+                              line=item.line, field=field, raw=item.raw), None
             continue
         try:
             yield item, serde.encode(item.event)

@@ -132,6 +132,10 @@ def _jsonl(f: IO[bytes], name: str, limits: Limits, limit: int) -> Iterator[RawR
         except json.JSONDecodeError as e:
             yield DecodeError(f"not valid JSON ({e.msg})", file=name, record=record, line=lineno)
             continue
+        except ValueError:   # int max_str_digits
+            yield InputTooLarge("a number has more digits than the parser allows", file=name,
+                                record=record, line=lineno)
+            continue
         except RecursionError:
             yield InputTooLarge(f"nesting deeper than {limits.max_depth}", file=name, record=record,
                                 line=lineno)

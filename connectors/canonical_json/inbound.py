@@ -7,13 +7,12 @@ stable across replays (the `--authority`/`--jurisdiction` options do not apply).
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 
 from hub.errors import DecodeError, InputTooLarge
 from hub.jsonview import event_from_json
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.limits import check_json_limits
+from hub.sdk.limits import load_json_document
 from hub.schemas import EVENT_TYPES
 
 
@@ -34,12 +33,8 @@ class CanonicalJsonInbound(Inbound):
                 if not raw.strip():
                     continue
                 try:
-                    obj = json.loads(raw)
-                    check_json_limits(obj, ctx.limits, file=source.name, record=n)
+                    obj = load_json_document(raw, ctx.limits, file=source.name, line=n)
                     event = event_from_json(obj)
-                except json.JSONDecodeError as e:
-                    yield DecodeError(f"not valid JSON ({e.msg})", file=source.name, line=n, raw=raw)
-                    continue
                 except DecodeError as e:
                     e.raw = raw
                     yield e.located(file=source.name, line=n)

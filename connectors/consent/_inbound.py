@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from hub.sdk.events import millis
 from hub.errors import DecodeError, InputTooLarge
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
-from hub.sdk.limits import check_json_limits, read_bounded
+from hub.sdk.limits import check_json_limits, load_json_document, read_bounded
 
 UTC = dt.timezone.utc
 COLUMNS = ("consent_id", "action", "timestamp", "id_scheme", "id_value", "email", "given_names",
@@ -169,6 +169,10 @@ class ConsentRegisterInbound(Inbound):
         except UnicodeDecodeError:
             yield DecodeError("not UTF-8 text", file=source.name, line=1)
             return
+        except csv.Error as e:
+            yield DecodeError(f"the header row is not readable CSV ({e.__class__.__name__})",
+                              file=source.name, line=1, field="(header)")
+            return
         if "consent_id" not in header:
             yield DecodeError("the header row has no consent_id column (columns: " + ", ".join(COLUMNS) + ")",
                               file=source.name, line=1, field="consent_id")
@@ -214,17 +218,19 @@ class ConsentRegisterInbound(Inbound):
                 if not raw.strip():
                     continue
                 try:
-                    o = json.loads(raw)
-                    check_json_limits(o, limits, file=source.name, record=ln)
-                except json.JSONDecodeError as e:
-                    yield DecodeError(f"not valid JSON ({e.msg})", file=source.name, line=ln, raw=raw)
-                    continue
+                    o = load_json_document(raw, limits, file=source.name, record=ln, line=ln)
                 except DecodeError as e:
                     yield e.located(line=ln)
                     continue
                 objs.append((o, ln, raw))
         except UnicodeDecodeError:
             yield DecodeError("not UTF-8 text", file=source.name, record=1)
+            return
+        except ValueError:   # int max_str_digits ("Exceeds the limit (4300 digits)")
+            yield InputTooLarge("a number has more digits than the parser allows", file=source.name)
+            return
+        except RecursionError:
+            yield InputTooLarge(f"nesting deeper than {limits.max_depth}", file=source.name)
             return
         except DecodeError as e:
             yield e

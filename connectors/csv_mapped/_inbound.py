@@ -47,7 +47,9 @@ class CsvInbound(MultiFileInbound):
         return self._run(sources, ctx)
 
     def _run(self, sources, ctx):
-        yaml_sources = [s for s in sources if s.name.lower().endswith(YAML_SUFFIXES)]
+        # only files given on the command line can be mappings: an uploaded document (bytes, no
+        # path) is data, whatever its name, so an HTTP `?name=x.yaml` never opens a file
+        yaml_sources = [s for s in sources if s.path is not None and s.name.lower().endswith(YAML_SUFFIXES)]
         data = [s for s in sources if s not in yaml_sources]
         chosen = ctx.options.get("mapping")
         if chosen is None:
@@ -60,7 +62,7 @@ class CsvInbound(MultiFileInbound):
                     "no CSV mapping selected: give a mapping file before the data files "
                     "(nqf-hub convert csv MAPPING.yaml DATA.csv) or the option 'mapping'",
                     [f"known mappings: {', '.join(available()) or 'none'}"])
-            chosen = yaml_sources[0].path or yaml_sources[0].name
+            chosen = yaml_sources[0].path
         mapping = load_mapping(chosen)
         ctx = _context(ctx, mapping, type(self).defaults)
         summary = {"mapping": mapping.name, "rows": 0, "events": 0, "rejected": 0, "filtered_out": 0}

@@ -1,6 +1,7 @@
 """`nqf-hub serve`: HTTP ingest for authorities, the status page and /metrics."""
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from pathlib import Path
@@ -21,8 +22,12 @@ def _size(text: str) -> int:
 
 
 @click.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", default=8080, show_default=True, type=int)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the ingest endpoint.")
+@click.option("--port", default=8080, show_default=True, type=int, help="Port of the ingest endpoint.")
+@click.option("--status-host", default="127.0.0.1", show_default=True,
+              help="Address of the status page and /metrics (keep it on an operator network).")
+@click.option("--status-port", default=8081, show_default=True, type=int,
+              help="Port of the status page and /metrics (never the ingest port).")
 @click.option("--tokens", "tokens_file", type=click.Path(dir_okay=False),
               help="Authorities and token hashes (default $NQF_HUB_HOME/tokens.yaml if present; "
                    "without one, ingest is disabled and only the status page runs).")
@@ -32,8 +37,9 @@ def _size(text: str) -> int:
               help="Print a new token for AUTHORITY_ID and the tokens.yaml entry (hash only), then exit.")
 @click.option("--log-level", default="info", show_default=True)
 @run_guarded
-def cli(host, port, tokens_file, max_body, since, issue_token, log_level):
-    """Serve POST /ingest/<connector> for authorities, GET /status (page), /status.json, /metrics.
+def cli(host, port, status_host, status_port, tokens_file, max_body, since, issue_token, log_level):
+    """Serve POST /ingest/<connector> for authorities on --port, and the read-only status page
+    (/status, /status.json) and Prometheus /metrics on --status-port.
 
     An authority sends one document per request with its bearer token:
 
@@ -43,8 +49,11 @@ def cli(host, port, tokens_file, max_body, since, issue_token, log_level):
       -> {"accepted": 120, "rejected": 2, "errors": [{"file": "export.json", "record": 7, ...}]}
 
     Tokens are stored only as SHA-256 hashes; each authority has its own rate limit
-    (rate_per_minute, burst) and may be restricted to some connectors. The status page is
-    read-only and shows no personal data; bind it to localhost or put it behind your proxy.
+    (rate_per_minute, burst) and names the connectors it may use. The ingest port serves
+    only /ingest and /healthz, so it can face the authorities (behind your TLS proxy). The
+    status page and /metrics listen on their own address (default 127.0.0.1:8081): show
+    them to operators and Prometheus only. CSV uploads name a reviewed mapping:
+    /ingest/csv?mapping=in-nad-award-upload&name=awards.csv
 
     \b
     New token:   nqf-hub serve --issue-token za-saqa >> ~/.nqf-hub/tokens.yaml  (see the output)
@@ -60,14 +69,14 @@ def cli(host, port, tokens_file, max_body, since, issue_token, log_level):
         return
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from aiohttp import web
-
     from hub.observability import broker_metrics
     from hub.observability.flows import FlowTracker
     from hub.observability.metrics import StageMetrics, register_worker
-    from hub.serve.app import AccessLogger, make_app
+    from hub.serve.app import make_app, make_status_app
     from hub.serve.tokens import TokenBook
 
+    if status_port == port:
+        raise click.BadParameter("the status page and /metrics need their own port", param_hint="--status-port")
     s = settings()
     path = Path(tokens_file) if tokens_file else Path(s.home) / "tokens.yaml"
     book = TokenBook.load(path) if (tokens_file or path.exists()) else None
@@ -78,15 +87,41 @@ def cli(host, port, tokens_file, max_body, since, issue_token, log_level):
     tracker.start()
     StageMetrics("serve", settings=s)
     broker_metrics.register(s)
-    worker = register_worker(s, "serve", port)
+    worker = register_worker(s, "serve", status_port)   # where its /metrics are
     app = make_app(s, tokens=book, tracker=tracker, max_body=_size(max_body))
-    click.echo(f"serving on http://{host}:{port}/  (status page /status, metrics /metrics"
-               + (f", ingest /ingest/<connector> for {len(book.authorities)} authorities" if book else "") + ")",
-               err=True)
+    status_app = make_status_app(s, tracker=tracker)
+    click.echo(f"ingest on http://{host}:{port}/ingest/<connector>"
+               + (f" for {len(book.authorities)} authorities" if book else " (disabled: no tokens file)")
+               + f"; status page and metrics on http://{status_host}:{status_port}/status, /metrics", err=True)
     try:
-        web.run_app(app, host=host, port=port, access_log_class=AccessLogger, print=None,
-                    handle_signals=True)
+        asyncio.run(_serve([(app, host, port), (status_app, status_host, status_port)]))
+    except KeyboardInterrupt:
+        pass
     finally:
         tracker.stop()
         if worker is not None:
             worker.unlink(missing_ok=True)
+
+
+async def _serve(apps) -> None:
+    """Run every (app, host, port) until SIGTERM / SIGINT, then shut each down cleanly."""
+    import signal
+
+    from aiohttp import web
+
+    from hub.serve.app import AccessLogger
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    runners = []
+    try:
+        for app, host, port in apps:
+            runner = web.AppRunner(app, access_log_class=AccessLogger)
+            await runner.setup()
+            runners.append(runner)
+            await web.TCPSite(runner, host, port).start()
+        await stop.wait()
+    finally:
+        for runner in reversed(runners):
+            await runner.cleanup()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from hub.errors import DecodeError, SerdeError
+from hub.errors import BrokerError, ConfigError, DecodeError, SerdeError
 from hub.sdk import registry
 from hub.sdk.ids import header_id_problems
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
@@ -28,36 +28,57 @@ def make_context(connector: Inbound, *, authority: str | None = None,
 
 def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext,
                    serde: Serde | None = None) -> Iterator[tuple[Decoded | DecodeError, bytes | None]]:
-    """Yield (item, encoded bytes or None). Events that do not fit their schema become errors."""
+    """Yield (item, encoded bytes or None). Events that do not fit their schema become errors.
+
+    A connector that fails in a way it did not foresee (a ValueError from an integer longer
+    than Python's int max_str_digits, a RecursionError from deep nesting, a csv.Error ...) ends
+    its document with one located DecodeError naming the exception class, never with a crash:
+    the rest of the load goes on. Configuration errors (ConfigError, e.g. no CSV mapping) and
+    broker errors still propagate: they concern the whole load, not one document."""
     serde = serde or default_serde()
     if connector.multi_file:     # a load decoded together: name the file only when there is one
-        one = sources[0].name if len(sources) == 1 else None
-        it = ((one, x) for x in connector.decode_many(sources, ctx))
+        runs = [(connector.decode_many(sources, ctx), sources)]
     else:
-        it = ((s.name, x) for s in sources for x in connector.decode(s, ctx))
+        runs = [(connector.decode(s, ctx), [s]) for s in sources]
+    for it, of in runs:
+        file = of[0].name if len(of) == 1 else None
+        for item in _guarded(it, of):
+            if isinstance(item, DecodeError):
+                yield item, None
+                continue
+            bad = header_id_problems(item.event.get("header") or {})
+            if bad:          # ids become file names and HTTP headers downstream: never let one through
+                field, reason = bad[0]
+                yield DecodeError(reason, file=file, record=item.record,
+                                  line=item.line, field=field, raw=item.raw), None
+                continue
+            try:
+                yield item, serde.encode(item.event)
+            except (SerdeError, KeyError) as e:
+                err = DecodeError(f"decoded event does not fit the canonical schema ({e})",
+                                  record=item.record, line=item.line, raw=item.raw)
+                yield err, None
+
+
+def _guarded(it: Iterator, sources: list[Source]) -> Iterator[Decoded | DecodeError]:
+    """The connector's items; what it raises becomes one located DecodeError (see above)."""
+    name = sources[0].name if len(sources) == 1 else None
     while True:
         try:
-            file, item = next(it)
+            item = next(it)
         except StopIteration:
             return
         except DecodeError as e:  # a connector that raised instead of yielding: the file ends here
-            yield e, None
+            yield e.located(file=name)
             continue
-        if isinstance(item, DecodeError):
-            yield item, None
-            continue
-        bad = header_id_problems(item.event.get("header") or {})
-        if bad:          # ids become file names and HTTP headers downstream: never let one through
-            field, reason = bad[0]
-            yield DecodeError(reason, file=file, record=item.record,
-                              line=item.line, field=field, raw=item.raw), None
-            continue
-        try:
-            yield item, serde.encode(item.event)
-        except (SerdeError, KeyError) as e:
-            err = DecodeError(f"decoded event does not fit the canonical schema ({e})",
-                              record=item.record, line=item.line, raw=item.raw)
-            yield err, None
+        except (ConfigError, BrokerError):
+            raise
+        except Exception as e:  # noqa: BLE001 - hostile input must not take the process down
+            raw = sources[0].data if name and sources[0].data is not None else None
+            yield DecodeError(f"the document cannot be decoded ({e.__class__.__name__})", file=name,
+                              raw=raw)
+            return
+        yield item
 
 
 def sources_for(connector: Inbound, paths: list[str | Path]) -> list[Source]:

@@ -99,18 +99,27 @@ def check_json_limits(value: Any, limits: Limits, *, file: str | None = None,
 
 
 def load_json_document(data: bytes, limits: Limits, *, file: str | None = None,
-                       record: int | None = None) -> Any:
-    """Parse one JSON document with limits; errors are located and never quote content."""
+                       record: int | None = None, line: int | None = None) -> Any:
+    """Parse one JSON document with limits; errors are located and never quote content.
+
+    Every way Python's parser can refuse hostile input becomes a located DecodeError: bad JSON,
+    bad UTF-8, nesting deeper than the interpreter's recursion limit (RecursionError) and integers
+    longer than `sys.get_int_max_str_digits()` (ValueError)."""
     if len(data) > limits.max_document_bytes:
         raise InputTooLarge(f"document is larger than the limit of {limits.max_document_bytes} bytes",
-                            file=file, record=record)
+                            file=file, record=record, line=line)
     try:
         value = json.loads(data)
     except UnicodeDecodeError:
-        raise DecodeError("not UTF-8 text", file=file, record=record) from None
+        raise DecodeError("not UTF-8 text", file=file, record=record, line=line) from None
     except json.JSONDecodeError as e:
-        raise DecodeError(f"not valid JSON ({e.msg})", file=file, record=record, line=e.lineno) from None
+        raise DecodeError(f"not valid JSON ({e.msg})", file=file, record=record,
+                          line=e.lineno if line is None else line) from None
+    except ValueError:   # int max_str_digits: "Exceeds the limit (4300 digits)"
+        raise InputTooLarge("a number has more digits than the parser allows", file=file, record=record,
+                            line=line) from None
     except RecursionError:
-        raise InputTooLarge(f"nesting deeper than {limits.max_depth}", file=file, record=record) from None
+        raise InputTooLarge(f"nesting deeper than {limits.max_depth}", file=file, record=record,
+                            line=line) from None
     check_json_limits(value, limits, file=file, record=record)
     return value

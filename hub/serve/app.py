@@ -1,10 +1,16 @@
-"""`nqf-hub serve`: the authenticated HTTP ingest endpoint, the status page and /metrics.
+"""`nqf-hub serve`: the authenticated HTTP ingest endpoint, and (on its own port) the status page
+and /metrics.
 
-Routes
-  POST /ingest/{connector}[?name=UPLOAD]  an authority pushes one document (the request body)
-  GET  /status, /status.json              read-only status page (no personal data) and its data
-  GET  /metrics                           Prometheus metrics of this process
-  GET  /healthz                           liveness
+Two applications, two listening sockets, so that the ingest endpoint can face the authorities
+(behind TLS) while the status page and the metrics stay on an operator network:
+
+  ingest app (`make_app`, --host/--port)
+    POST /ingest/{connector}[?name=UPLOAD][&mapping=NAME]  an authority pushes one document
+    GET  /healthz                                          liveness
+  status app (`make_status_app`, --status-host/--status-port, default 127.0.0.1:8081)
+    GET  /status, /status.json   read-only status page (no personal data) and its data
+    GET  /metrics                Prometheus metrics of this process
+    GET  /healthz                liveness
 
 Ingest, in order: bearer token (hashed, compared in constant time with every stored hash;
 failed attempts are rate-limited per client address) -> per-authority token bucket -> the
@@ -13,9 +19,16 @@ bytes actually read) -> decode with the connector (`decode_sources`) -> produce 
 to <prefix>.ingress and rejected records to <prefix>.deadletter (`produce_all`, every record
 acknowledged by Kafka before the answer). The answer is JSON:
   {"connector", "authority", "document", "accepted", "rejected", "errors": [located], "elapsed_s"}
-with status 200 (all or some accepted), 422 (nothing accepted, something rejected), 400 (empty
-body), 401/403/404/413/429, or 503 when Kafka did not acknowledge (send the document again:
-event ids are deterministic, partners de-duplicate).
+with status 200 (all or some accepted), 422 (nothing accepted, something rejected, or the
+connector needs a field mapping that was not given / is unknown), 400 (empty body),
+401/403/404/413/429, or 503 when Kafka did not acknowledge (send the document again: event ids
+are deterministic, partners de-duplicate). Hostile documents (integers longer than Python's
+int max_str_digits, nesting deeper than the recursion limit, unreadable CSV) are rejected
+records with a located error, never a 500.
+
+`?name=` only labels the upload in errors and dead letters; it never names a file on the
+server. `?mapping=` (connector csv) must be the name of a reviewed mapping in
+<mappings>/fields/ (no paths).
 
 The access log has method, path (no query string), status, size, time and the authority id:
 never the token, never a header, never a body.
@@ -31,7 +44,7 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from hub.config import Settings
-from hub.errors import BrokerError, ConnectorNotFound
+from hub.errors import BrokerError, ConnectorNotFound, MappingFileError
 from hub.observability import families as F
 from hub.observability import labels as L
 from hub.serve.tokens import RateLimiter, TokenBook, bearer
@@ -42,6 +55,8 @@ AUTH_FAIL_RATE_PER_S = 10 / 60
 AUTH_FAIL_BURST = 10
 MAX_ERRORS_IN_ANSWER = 100
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+_MAPPING = re.compile(r"[a-z0-9][a-z0-9._-]{0,127}")
+MAPPING_CONNECTORS = frozenset({"csv"})   # inbound connectors that take `?mapping=NAME`
 
 K_SETTINGS = web.AppKey("settings", Settings)
 K_TOKENS = web.AppKey("tokens", object)
@@ -120,10 +135,24 @@ async def ingest(request: web.Request) -> web.Response:
     if not body:
         return _answer(400, {"error": "empty body: POST the document as the request body"})
     upload = request.query.get("name") or "upload"
-    upload = upload if _NAME.fullmatch(upload) else "upload"
+    upload = upload if _NAME.fullmatch(upload) and ".." not in upload else "upload"
+    options = {}
+    if name in MAPPING_CONNECTORS:
+        known = known_mappings(app[K_SETTINGS])
+        chosen = request.query.get("mapping")
+        if chosen is None or not _MAPPING.fullmatch(chosen) or chosen not in known:
+            what = "needs a reviewed field mapping" if chosen is None else "has no reviewed mapping of that name"
+            return _answer(422, {"error": f"connector {name} {what}: add ?mapping=NAME, NAME one of known_mappings",
+                                 "location": {"field": "mapping"}, "known_mappings": known})
+        options["mapping"] = chosen
     loop = asyncio.get_running_loop()
     try:
-        summary = await loop.run_in_executor(None, _decode_and_produce, app, conn, name, upload, body, auth)
+        summary = await loop.run_in_executor(None, _decode_and_produce, app, conn, name, upload, body, auth,
+                                             options)
+    except MappingFileError:
+        return _answer(422, {"error": f"the field mapping for connector {name} cannot be used: add "
+                                      "?mapping=NAME, NAME one of known_mappings",
+                             "location": {"field": "mapping"}, "known_mappings": known_mappings(app[K_SETTINGS])})
     except BrokerError as e:
         log.error("ingest for %s/%s not acknowledged: %s", auth.id, name, e.__class__.__name__)
         return _answer(503, {"error": "Kafka did not acknowledge every record; send the document again "
@@ -148,11 +177,20 @@ async def _read_bounded(request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _decode_and_produce(app, conn, name: str, upload: str, body: bytes, auth):
+def known_mappings(settings: Settings) -> list[str]:
+    """Names of the reviewed CSV field mappings (<mappings>/fields/*.yaml)."""
+    d = settings.mappings_dir / "fields"
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
+
+
+def _decode_and_produce(app, conn, name: str, upload: str, body: bytes, auth, options: dict | None = None):
     from hub.ingest.decoding import decode_sources, make_context
     from hub.ingest.producer import produce_all
     from hub.sdk.inbound import Source
-    ctx = make_context(conn, authority=auth.id, authority_type=auth.authority_type, jurisdiction=auth.jurisdiction)
+    if options and "mapping" in options:
+        options = {**options, "mapping": app[K_SETTINGS].mappings_dir / "fields" / f"{options['mapping']}.yaml"}
+    ctx = make_context(conn, authority=auth.id, authority_type=auth.authority_type, jurisdiction=auth.jurisdiction,
+                       options=options)
     items = decode_sources(conn, [Source(name=upload, data=body)], ctx)
     return produce_all(app[K_SETTINGS], items, connector=name, producer=app[K_PRODUCER],
                        keep_errors=MAX_ERRORS_IN_ANSWER)
@@ -216,22 +254,23 @@ async def metrics(request: web.Request) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    t = request.app[K_TRACKER]
-    return web.json_response({"ok": True, "caught_up": t.caught_up.is_set()})
+    t = request.app.get(K_TRACKER)
+    return web.json_response({"ok": True, **({"caught_up": t.caught_up.is_set()} if t is not None else {})})
 
 
 async def root(request: web.Request) -> web.Response:
     raise web.HTTPFound("/status")
 
 
-def make_app(settings: Settings, *, tokens: TokenBook | None, tracker, producer=None,
+def make_app(settings: Settings, *, tokens: TokenBook | None, tracker=None, producer=None,
              max_body: int = DEFAULT_MAX_BODY, ops=None) -> web.Application:
+    """The ingest application: POST /ingest/{connector} and /healthz, nothing else (the status
+    page and /metrics are `make_status_app`, served on another port)."""
     app = web.Application(middlewares=[metrics_mw], client_max_size=max_body + 1)
     app[K_SETTINGS] = settings
     app[K_TOKENS] = tokens
     app[K_LIMITER] = RateLimiter()
     app[K_TRACKER] = tracker
-    app[K_OPS] = ops or OpsCache(settings)
     app[K_MAX_BODY] = max_body
     if producer is None and tokens is not None:
         from confluent_kafka import Producer
@@ -239,10 +278,20 @@ def make_app(settings: Settings, *, tokens: TokenBook | None, tracker, producer=
         from hub.runtime.kafka import producer_config
         producer = Producer(producer_config(settings))
     app[K_PRODUCER] = producer
+    app.router.add_get("/healthz", healthz)
+    app.router.add_post("/ingest/{connector}", ingest)
+    return app
+
+
+def make_status_app(settings: Settings, *, tracker, ops=None) -> web.Application:
+    """The operator application: status page, its JSON, /metrics and /healthz (read-only)."""
+    app = web.Application(middlewares=[metrics_mw])
+    app[K_SETTINGS] = settings
+    app[K_TRACKER] = tracker
+    app[K_OPS] = ops or OpsCache(settings)
     app.router.add_get("/", root)
     app.router.add_get("/status", status_page)
     app.router.add_get("/status.json", status_json)
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/ingest/{connector}", ingest)
     return app

@@ -139,10 +139,15 @@ class TokenBucket:
 
 
 class RateLimiter:
-    """One bucket per key (authority id, or client address for failed authentication)."""
+    """One bucket per key (authority id, or client address for failed authentication).
+
+    At most `max_keys` buckets are kept; a new key evicts the least recently used one, so a
+    flood of new client addresses cannot grow memory and cannot reset (refill) the buckets of
+    the authorities and addresses that are active."""
 
     def __init__(self, max_keys: int = 10_000):
-        self.buckets: dict[str, TokenBucket] = {}
+        from collections import OrderedDict
+        self.buckets: OrderedDict[str, TokenBucket] = OrderedDict()
         self.max_keys = max_keys
         self.lock = threading.Lock()
 
@@ -150,7 +155,9 @@ class RateLimiter:
         with self.lock:
             b = self.buckets.get(key)
             if b is None:
-                if len(self.buckets) >= self.max_keys:
-                    self.buckets.clear()   # crude but bounded: an address flood cannot grow memory
+                while len(self.buckets) >= self.max_keys:
+                    self.buckets.popitem(last=False)
                 b = self.buckets[key] = TokenBucket(rate_per_s, burst)
+            else:
+                self.buckets.move_to_end(key)
         return b.take(now)

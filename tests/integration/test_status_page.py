@@ -41,7 +41,8 @@ def test_status_page_renders_demo_data_and_screenshots(hub_settings, tmp_path):
 
     token, digest = issue_token()
     (tmp_path / "tokens.yaml").write_text(
-        f"authorities:\n  - {{id: test-authority, token_sha256: {digest}, jurisdiction: ZA}}\n")
+        f"authorities:\n  - {{id: test-authority, token_sha256: {digest}, jurisdiction: ZA,"
+        f" authority_type: public_body, connectors: [openbadges3]}}\n")
     seen: dict = {}
 
     class PagedDemo(Demo):
@@ -49,13 +50,15 @@ def test_status_page_renders_demo_data_and_screenshots(hub_settings, tmp_path):
             super()._watch(*args, **kwargs)
             env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
             env.update({"NQF_HUB_HOME": str(self.base.home), "NQF_HUB_TOPIC_PREFIX": self.prefix})
-            port = free_port()
+            port, status_port = free_port(), free_port()
             log = open(tmp_path / "serve.log", "wb")
             proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", str(port),
+                                     "--status-port", str(status_port),
                                      "--tokens", str(tmp_path / "tokens.yaml")],
                                     env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             try:
-                visit(f"http://127.0.0.1:{port}", proc, token, seen, tmp_path)
+                visit(f"http://127.0.0.1:{port}", proc, token, seen, tmp_path,
+                      status_base=f"http://127.0.0.1:{status_port}")
             finally:
                 proc.terminate()
                 proc.wait(15)
@@ -64,6 +67,7 @@ def test_status_page_renders_demo_data_and_screenshots(hub_settings, tmp_path):
     result = PagedDemo(hub_settings, events=30, timeout_s=120, say=lambda *_: None).run()
     assert result["ingested"] == 30
     assert seen["ingest"]["accepted"] == 2 and seen["ingest"]["rejected"] == 1
+    assert seen["ingest_port_status"] == 404        # the status page is not on the ingest port
     snap = seen["json"]
     assert snap["connectors"]["openbadges3"]["ingested"] >= 32
     assert snap["connectors"]["openbadges3"]["rejected"] >= 1
@@ -93,32 +97,33 @@ def test_status_page_renders_demo_data_and_screenshots(hub_settings, tmp_path):
     assert len(data) > 30_000                      # a rendered page, not a blank canvas
 
 
-def visit(base, proc, token, seen, tmp_path):
+def visit(base, proc, token, seen, tmp_path, status_base):
     from connectors.openbadges3.samples import sample_credentials
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         assert proc.poll() is None, (tmp_path / "serve.log").read_text()[-2000:]
         try:
-            if json.loads(http(f"{base}/healthz", timeout=2)[1]).get("caught_up"):
+            if json.loads(http(f"{status_base}/healthz", timeout=2)[1]).get("caught_up"):
                 break
         except OSError:
             pass
         time.sleep(0.3)
-    doc = "\n".join([json.dumps(c) for c in sample_credentials(2, seed=21)] + ['{"no": "badge"}']).encode()
+    doc = "\n".join([json.dumps(c) for c in sample_credentials(2, seed=21, jurisdictions=("ZA",))] + ['{"no": "badge"}']).encode()
     status, body = http(f"{base}/ingest/openbadges3?name=push.jsonl", data=doc,
                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/jsonl"})
     assert status == 200, body
     seen["ingest"] = json.loads(body)
     while time.monotonic() < deadline:
-        snap = json.loads(http(f"{base}/status.json")[1])
+        snap = json.loads(http(f"{status_base}/status.json")[1])
         if snap["dead_letters"] and snap["connectors"].get("openbadges3", {}).get("ingested", 0) >= 32:
             break
         time.sleep(0.3)
     seen["json"] = snap
-    seen["html"] = http(f"{base}/status")[1].decode()
+    seen["html"] = http(f"{status_base}/status")[1].decode()
+    seen["ingest_port_status"] = http(f"{base}/status")[0]
     r = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
                         f"--user-data-dir={tmp_path / 'chromium'}", f"--screenshot={tmp_path / 'status.png'}",
-                        "--window-size=1280,900", f"{base}/status"],
+                        "--window-size=1280,900", f"{status_base}/status"],
                        capture_output=True, text=True, timeout=60)
     seen["chromium"] = r.stderr[-2000:]

@@ -108,6 +108,6 @@ def test_compose_prometheus_targets_match_worker_ports():
     compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
     prom = yaml.safe_load((DEPLOY / "prometheus.yml").read_text())
     targets = {t for j in prom["scrape_configs"] for sc in j["static_configs"] for t in sc["targets"]}
-    for svc, port in (("router", "9101"), ("delivery", "9102"), ("serve", "8080")):
+    for svc, port in (("router", "9101"), ("delivery", "9102"), ("serve", "8081")):
         assert f"{svc}:{port}" in targets
         assert port in compose["services"][svc]["command"]

@@ -183,7 +183,9 @@ def test_ingest_disabled_without_tokens(tmp_path):
 
 
 def test_status_page_json_metrics_health(setup):
-    app, tok, *_ = setup
+    from hub.serve.app import K_SETTINGS, make_status_app
+    ingest_app, tok, *_ = setup
+    app = make_status_app(ingest_app[K_SETTINGS], tracker=FakeTracker(), ops=FakeOps())
 
     async def fn(c):
         page = await (await c.get("/status")).text()

@@ -232,6 +232,7 @@ def decide(request: dict, state, levels: LevelCatalog, now: dt.datetime, *,
                    "document_id": request["request_id"], "record_ref": None},
         "subject_jurisdiction": cred["subject_jurisdiction"] if cred else rh["subject_jurisdiction"],
         "trace_id": rh["trace_id"],
+        "verification": None,
     }
     return {
         "header": header,

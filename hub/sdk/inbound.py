@@ -117,6 +117,7 @@ class DecodeContext:
             },
             "subject_jurisdiction": subject_jurisdiction or juris,
             "trace_id": hashlib.sha256(event_id.encode()).hexdigest()[:32],
+            "verification": None,       # set by hub.verify for signed credential formats
         }
 
 

@@ -1,0 +1,94 @@
+"""The chaos harness's account (benchmarks/hubrun.py): it must notice every kind of loss.
+
+The chaos runs are only as good as their counting: each test here builds the per-event tracks a
+run would have seen and checks that a missing decision, a forward that never reached the
+partner, a release without a hold and a consented hold left unreleased are each reported, and
+that the partner side counts an effect once per event even under two Idempotency-Keys.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "benchmarks"))
+from hubrun import PartnerSide, Track, account  # noqa: E402
+
+
+def track(expected, kind="credential", **actions):
+    t = Track(kind, set(expected))
+    for p, acts in actions.items():
+        t.actions[p.replace("_", "-")] = list(acts)
+    return t
+
+
+def test_a_complete_run_has_nothing_lost():
+    tracks = {"e1": track({"p-a"}, p_a=["forward"]), "e2": track({"p-a"}, p_a=["block"])}
+    acc = account(tracks, {"p-a": {"e1": "CredentialIssued"}}, set())
+    assert sum(acc["lost"].values()) == 0 and acc["holds"]["consistent"]
+
+
+def test_a_missing_routing_decision_is_lost_at_the_router():
+    acc = account({"e1": track({"p-a", "p-b"}, p_a=["forward"])}, {"p-a": {"e1": "x"}}, set())
+    assert acc["lost"] == {"no_routing_decision": 1} and acc["lost_examples"] == ["e1"]
+
+
+def test_a_forward_that_never_reached_the_partner_is_lost_at_delivery():
+    acc = account({"e1": track({"p-a"}, p_a=["forward_minimised"])}, {"p-a": {}}, set())
+    assert acc["lost"] == {"not_delivered": 1}
+
+
+def test_a_dead_lettered_delivery_is_not_lost_but_counted():
+    t = track({"p-a"}, p_a=["forward"])
+    t.dead_partners.add("p-a")
+    acc = account({"e1": t}, {}, set())
+    assert sum(acc["lost"].values()) == 0 and acc["dead_lettered"] == 1
+
+
+def test_a_recognition_request_without_decision_is_lost():
+    t = Track("decision", {"p-a"}, decided=False, request_event_id="r1")
+    assert account({"d1": t}, {}, set())["lost"] == {"no_recognition_decision": 1}
+
+
+def test_holds_add_up_and_a_release_needs_a_hold_and_a_delivery():
+    tracks = {"e1": track({"p-a"}, p_a=["hold", "release"]), "e2": track({"p-a"}, p_a=["hold"]),
+              "e3": track({"p-a"}, p_a=["hold", "expire"])}
+    acc = account(tracks, {"p-a": {"e1": "x"}}, {"e1"})
+    h = acc["holds"]
+    assert (h["held"], h["released"], h["expired"], h["still_held"], h["consistent"]) == (3, 1, 1, 1, True)
+    assert not account({"e1": track({"p-a"}, p_a=["release"])}, {"p-a": {"e1": "x"}}, set())["holds"]["consistent"]
+    released_not_delivered = account({"e1": track({"p-a"}, p_a=["hold", "release"])}, {}, set())
+    assert not released_not_delivered["holds"]["consistent"]
+    assert released_not_delivered["lost"] == {"not_delivered": 1}
+
+
+def test_a_consented_hold_that_stays_held_is_inconsistent():
+    acc = account({"e1": track({"p-a"}, p_a=["hold"])}, {}, {"e1"})
+    assert acc["holds"]["consented_holds"] == 1 and not acc["holds"]["consistent"]
+
+
+def _post(url, key, body=b'{"header": {"event_id": "ev-1"}}'):
+    from connectors.webhook import SIGNATURE_HEADER, sign
+    return httpx.post(url, content=body, headers={"Idempotency-Key": key, SIGNATURE_HEADER: sign(b"s", body),
+                                                  "X-NQFHub-Event-Type": "CredentialIssued"}, timeout=5)
+
+
+def test_partner_side_goes_down_comes_back_on_the_same_port_and_counts_effects_per_event():
+    side = PartnerSide().start()
+    side.secrets["p-a"] = b"s"
+    url = f"{side.url}/p-a"
+    try:
+        assert _post(url, "k1").status_code == 200
+        assert _post(url, "k1").json() == {"status": "duplicate"}      # absorbed by the key
+        assert side.duplicate_effects() == 0
+        side.down()
+        with pytest.raises(httpx.ConnectError):
+            _post(url, "k2")
+        side.up()
+        assert _post(url, "k2").status_code == 200                      # same event, new key
+        assert side.duplicate_effects() == 1
+        assert set(side.first_at) == {("p-a", "k1"), ("p-a", "k2")}
+    finally:
+        side.stop()

@@ -2,8 +2,12 @@
 
 For replaying converted files, for tests, and for systems that already speak the hub's model
 (e.g. recognition requests, consents, revocations). Each line is validated against the Avro
-schema of its `header.event_type`; the header is kept exactly as given, so event ids stay
-stable across replays (the `--authority`/`--jurisdiction` options do not apply).
+schema of its `header.event_type`; offline (`nqf-hub convert`) the header is kept exactly as
+given. Under an authenticated ingest (HTTP token, `nqf-hub ingest --authority`) the runtime
+sets header.source from the authority, rejects a line whose source jurisdiction is not the
+authority's, and namespaces the event id by the authority (stable across that authority's
+replays; see hub.ingest.sources). An authority gets this connector only by naming it in its
+token entry, never through '*'.
 """
 from __future__ import annotations
 
@@ -22,6 +26,7 @@ class CanonicalJsonInbound(Inbound):
     event_types = EVENT_TYPES
     defaults = SourceDefaults("hub", "public_body", "ZZ")
     guarantee = "at-least-once into hub.ingress; event ids are taken from the lines (idempotent)"
+    keeps_sender_header = True
 
     def decode(self, source: Source, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
         limit = ctx.limits.max_document_bytes

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from hub.errors import BrokerError, ConfigError, DecodeError, SerdeError
 from hub.sdk import registry
+from hub.ingest.sources import AuthenticatedSource, authenticate
 from hub.sdk.ids import header_id_problems
 from hub.sdk.inbound import DecodeContext, Decoded, Inbound, Source, SourceDefaults
 from hub.sdk.limits import DEFAULT_LIMITS, Limits
@@ -19,11 +20,20 @@ from hub.serde import Serde, default_serde
 
 def make_context(connector: Inbound, *, authority: str | None = None,
                  authority_type: str | None = None, jurisdiction: str | None = None,
-                 limits: Limits = DEFAULT_LIMITS, options: dict | None = None) -> DecodeContext:
+                 limits: Limits = DEFAULT_LIMITS, options: dict | None = None,
+                 authenticated: AuthenticatedSource | None = None) -> DecodeContext:
+    """The context of one load. With `authenticated` (HTTP push, `ingest --authority`) the
+    source fields come from the authority alone and `decode_sources` checks every event
+    against it (hub.ingest.sources); the free-form `authority`/... arguments are for offline
+    conversion."""
     d = connector.defaults
-    src = SourceDefaults(authority or d.authority, authority_type or d.authority_type,
-                         jurisdiction or d.jurisdiction)
-    return DecodeContext(connector=connector.name, source=src, limits=limits, options=options or {})
+    if authenticated is not None:
+        src = SourceDefaults(authenticated.authority, authenticated.authority_type, authenticated.jurisdiction)
+    else:
+        src = SourceDefaults(authority or d.authority, authority_type or d.authority_type,
+                             jurisdiction or d.jurisdiction)
+    return DecodeContext(connector=connector.name, source=src, limits=limits, options=options or {},
+                         authenticated=authenticated)
 
 
 def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext,
@@ -47,6 +57,10 @@ def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext
                 yield item, None
                 continue
             bad = header_id_problems(item.event.get("header") or {})
+            if not bad and ctx.authenticated is not None:   # the authority sets the source
+                wrong = authenticate(item.event, ctx.authenticated,
+                                     keeps_sender_header=connector.keeps_sender_header)
+                bad = [wrong] if wrong else []
             if bad:          # ids become file names and HTTP headers downstream: never let one through
                 field, reason = bad[0]
                 yield DecodeError(reason, file=file, record=item.record,

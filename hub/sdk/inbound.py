@@ -82,6 +82,9 @@ class DecodeContext:
     limits: Limits = DEFAULT_LIMITS
     options: dict = field(default_factory=dict)
     now: dt.datetime = field(default_factory=lambda: millis(dt.datetime.now(UTC)))
+    #: the authenticated authority (hub.ingest.sources.AuthenticatedSource) of an HTTP push or an
+    #: `nqf-hub ingest --authority` load; the runtime checks and stamps every event with it
+    authenticated: object | None = None
 
     def header(self, event_type: str, *, subject: str, document_id: str | None = None,
                record_ref: str | None = None, occurred_at: dt.datetime | dt.date | None = None,
@@ -140,6 +143,9 @@ class Inbound(ABC):
                                 "re-ingestion idempotent downstream")
     #: True when the connector wants all files of one load together (`decode_many`).
     multi_file: ClassVar[bool] = False
+    #: True when events keep the header the sender wrote (canonical-json): under an authenticated
+    #: ingest the runtime then namespaces their event ids by the authority (hub.ingest.sources)
+    keeps_sender_header: ClassVar[bool] = False
 
     @abstractmethod
     def decode(self, source: Source, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:

@@ -189,8 +189,7 @@ def _decode_and_produce(app, conn, name: str, upload: str, body: bytes, auth, op
     from hub.sdk.inbound import Source
     if options and "mapping" in options:
         options = {**options, "mapping": app[K_SETTINGS].mappings_dir / "fields" / f"{options['mapping']}.yaml"}
-    ctx = make_context(conn, authority=auth.id, authority_type=auth.authority_type, jurisdiction=auth.jurisdiction,
-                       options=options)
+    ctx = make_context(conn, authenticated=auth.source, options=options)
     items = decode_sources(conn, [Source(name=upload, data=body)], ctx)
     return produce_all(app[K_SETTINGS], items, connector=name, producer=app[K_PRODUCER],
                        keep_errors=MAX_ERRORS_IN_ANSWER)

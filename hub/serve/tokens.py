@@ -1,7 +1,9 @@
 """Who may push documents: per-authority bearer tokens, stored only as SHA-256 hashes.
 
 The tokens file (`nqf-hub serve --tokens FILE`, default `$NQF_HUB_HOME/tokens.yaml`) lists
-authorities with the hex SHA-256 of their token, the connectors they may use and their rate
+authorities with the hex SHA-256 of their token, the connectors they may use ('*' = all but
+canonical-json and consent, which need their names), their authority type and jurisdiction
+(which become header.source of every event they push; see hub.ingest.sources) and their rate
 limit; it is validated against hub/serve/tokens.schema.json at start and every problem is
 reported at once. `TokenBook.authenticate` hashes the presented token and compares it with
 every stored hash using `hmac.compare_digest` (the time taken does not depend on which entry
@@ -28,20 +30,32 @@ DEFAULT_RATE_PER_MINUTE = 60.0
 DEFAULT_BURST = 10
 
 
+#: connectors that take sender-written headers or consents: granted by name only, never by '*'
+EXPLICIT_ONLY = frozenset({"canonical-json", "consent"})
+
+
 @dataclass(frozen=True)
 class Authority:
     id: str
     token_sha256: str
+    connectors: frozenset[str]
+    authority_type: str
+    jurisdiction: str
     name: str | None = None
-    connectors: frozenset[str] | None = None
-    authority_type: str | None = None
-    jurisdiction: str | None = None
+    document_jurisdictions: tuple[str, ...] = ()
     rate_per_minute: float = DEFAULT_RATE_PER_MINUTE
     burst: int = DEFAULT_BURST
     max_body_bytes: int | None = None
 
     def may_use(self, connector: str) -> bool:
-        return self.connectors is None or connector in self.connectors
+        """Named in `connectors`, or covered by '*' (never canonical-json or consent)."""
+        return connector in self.connectors or ("*" in self.connectors and connector not in EXPLICIT_ONLY)
+
+    @property
+    def source(self):
+        """What this authority's events carry as header.source (hub.ingest.sources)."""
+        from hub.ingest.sources import AuthenticatedSource
+        return AuthenticatedSource(self.id, self.authority_type, self.jurisdiction, self.document_jurisdictions)
 
 
 def hash_token(token: str) -> str:
@@ -84,13 +98,17 @@ class TokenBook:
             seen_hashes.add(a["token_sha256"])
             auths.append(Authority(
                 id=a["id"], token_sha256=a["token_sha256"], name=a.get("name"),
-                connectors=frozenset(a["connectors"]) if a.get("connectors") else None,
-                authority_type=a.get("authority_type"), jurisdiction=a.get("jurisdiction"),
+                connectors=frozenset(a["connectors"]), authority_type=a["authority_type"],
+                jurisdiction=a["jurisdiction"], document_jurisdictions=tuple(a.get("document_jurisdictions", ())),
                 rate_per_minute=float(a.get("rate_per_minute", DEFAULT_RATE_PER_MINUTE)),
                 burst=int(a.get("burst", DEFAULT_BURST)), max_body_bytes=a.get("max_body_bytes")))
         if problems:
             raise MappingFileError(f"{len(problems)} problem(s) in {path}", problems)
         return cls(auths)
+
+    def get(self, authority_id: str) -> Authority | None:
+        """The entry with this id (for `nqf-hub ingest --authority ID`), or None."""
+        return next((a for a in self.authorities if a.id == authority_id), None)
 
     def authenticate(self, token: str | None) -> Authority | None:
         """The authority whose token this is, or None. Compares against every entry."""

@@ -43,11 +43,15 @@ def rec(broker_home, tmp_path_factory):
     n = iter(range(1000))
 
     def ingest(events: list[dict]) -> None:
-        path = tmp / f"in{next(n)}.jsonl"
-        path.write_text("".join(json.dumps(e) + "\n" for e in events))
-        r = subprocess.run([sys.executable, "-m", "hub", "ingest", "canonical-json", str(path), "--quiet"],
-                           env=env, capture_output=True, text=True, timeout=60)
-        assert r.returncode == 0, r.stderr
+        """One `nqf-hub ingest` per source authority of `events` (each an authorities-file entry)."""
+        from tests.authorities import write_authorities
+        for authority, group in write_authorities(tmp / "authorities.yaml", events).items():
+            path = tmp / f"in{next(n)}.jsonl"
+            path.write_text("".join(json.dumps(e) + "\n" for e in group))
+            r = subprocess.run([sys.executable, "-m", "hub", "ingest", "canonical-json", str(path), "--quiet",
+                                "--authority", authority, "--tokens", str(tmp / "authorities.yaml")],
+                               env=env, capture_output=True, text=True, timeout=60)
+            assert r.returncode == 0, r.stderr
 
     def decisions(credential_id: str, expect: int = 1, timeout: float = 45.0) -> list[dict]:
         out, deadline = [], time.monotonic() + timeout

@@ -55,8 +55,12 @@ def test_revocation_reaches_exactly_the_partners_that_received_the_credential_ac
     procs = [subprocess.Popen([sys.executable, "-m", "hub", w], env=env, stdout=subprocess.DEVNULL,
                               stderr=open(tmp_path / f"{w}.log", "wb")) for w in ("router", "deliver")]
     try:
+        from tests.authorities import write_authorities
+        write_authorities(tmp_path / "authorities.yaml", [issued])
         run = lambda f: subprocess.run([sys.executable, "-m", "hub", "ingest", "canonical-json", str(f),
-                                        "--quiet"], env=env, capture_output=True, text=True, timeout=60)
+                                        "--quiet", "--authority", issued["header"]["source"]["authority"],
+                                        "--tokens", str(tmp_path / "authorities.yaml")],
+                                       env=env, capture_output=True, text=True, timeout=60)
         assert run(tmp_path / "issued.jsonl").returncode == 0
 
         def received():

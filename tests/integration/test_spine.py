@@ -35,9 +35,18 @@ def nqf(env, *args, timeout=180):
                           text=True, timeout=timeout)
 
 
+def as_authority(tmp_path) -> list[str]:
+    """`--authority ID --tokens FILE` of a ZA authority allowed to use openbadges3."""
+    from hub.serve.tokens import issue_token
+    path = tmp_path / "authorities.yaml"
+    path.write_text("authorities:\n  - {id: za-test, token_sha256: %s, connectors: [openbadges3], "
+                    "jurisdiction: ZA, authority_type: public_body}\n" % issue_token()[1])
+    return ["--authority", "za-test", "--tokens", str(path)]
+
+
 def sample_file(tmp_path, n, bad_lines=()):
     from connectors.openbadges3.samples import sample_credentials
-    lines = [json.dumps(c) for c in sample_credentials(n, seed=3)]
+    lines = [json.dumps(c) for c in sample_credentials(n, seed=3, jurisdictions=("ZA",))]
     for i, bad in bad_lines:
         lines.insert(i, bad)
     p = tmp_path / "creds.jsonl"
@@ -60,7 +69,7 @@ def test_ingest_rejects_bad_records_to_dead_letter_with_original_bytes(hub_env, 
     ensure_topics(hub_settings, [])
     bad = '{"@context": ["x"], "type": "not a credential", "credentialSubject": 7}'
     path = sample_file(tmp_path, 5, bad_lines=[(2, bad)])
-    r = nqf(hub_env, "ingest", "openbadges3", str(path), "--json")
+    r = nqf(hub_env, "ingest", "openbadges3", str(path), "--json", *as_authority(tmp_path))
     assert r.returncode == 2, r.stderr
     assert json.loads(r.stdout.strip().splitlines()[-1])["ingested"] == 5
     assert json.loads(r.stdout.strip().splitlines()[-1])["rejected"] == 1
@@ -84,7 +93,7 @@ def test_router_dead_letters_an_undecodable_record_and_keeps_going(hub_env, hub_
     p.produce(hub_settings.topic("ingress"), value=b"\x00garbage", key=b"k")
     p.flush(10)
     path = sample_file(tmp_path, 3)
-    assert nqf(hub_env, "ingest", "openbadges3", str(path), "--quiet").returncode == 0
+    assert nqf(hub_env, "ingest", "openbadges3", str(path), "--quiet", *as_authority(tmp_path)).returncode == 0
     router = subprocess.Popen([sys.executable, "-m", "hub", "router"], env=hub_env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:

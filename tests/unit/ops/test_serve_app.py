@@ -44,8 +44,9 @@ def setup(tmp_path):
     other, h2 = issue_token()
     (tmp_path / "tokens.yaml").write_text(
         "authorities:\n"
-        f"  - {{id: za-saqa, token_sha256: {h}, connectors: [openbadges3], jurisdiction: ZA, rate_per_minute: 60, burst: 3}}\n"
-        f"  - {{id: other, token_sha256: {h2}, max_body_bytes: 100}}\n")
+        f"  - {{id: za-saqa, token_sha256: {h}, connectors: [openbadges3], jurisdiction: ZA, authority_type: public_body, rate_per_minute: 60, burst: 3}}\n"
+        f"  - {{id: other, token_sha256: {h2}, connectors: ['*'], jurisdiction: ZA, authority_type: private,"
+        f" max_body_bytes: 100}}\n")
     book = TokenBook.load(tmp_path / "tokens.yaml")
     s = load_settings({"NQF_HUB_HOME": str(tmp_path)})
     prod = FakeProducer()
@@ -62,7 +63,7 @@ def run(app, fn):
 
 def doc(n_good=2, bad=True):
     from connectors.openbadges3.samples import sample_credentials
-    lines = [json.dumps(c) for c in sample_credentials(n_good, seed=9)]
+    lines = [json.dumps(c) for c in sample_credentials(n_good, seed=9, jurisdictions=("ZA",))]
     if bad:
         lines.append('{"not": "a badge"}')
     return "\n".join(lines).encode()

@@ -9,6 +9,9 @@ from hub.errors import MappingFileError
 from hub.serve import tokens as T
 
 
+REST = "connectors: [openbadges3], jurisdiction: ZA, authority_type: public_body"
+
+
 def write(tmp_path, text):
     p = tmp_path / "tokens.yaml"
     p.write_text(text)
@@ -18,7 +21,7 @@ def write(tmp_path, text):
 def book(tmp_path, n=3):
     toks = [T.issue_token() for _ in range(n)]
     lines = "authorities:\n" + "".join(
-        f"  - {{id: auth-{i}, token_sha256: {h}, connectors: [openbadges3], rate_per_minute: 6, burst: 2}}\n"
+        f"  - {{id: auth-{i}, token_sha256: {h}, connectors: [openbadges3], jurisdiction: ZA, authority_type: public_body, rate_per_minute: 6, burst: 2}}\n"
         for i, (_, h) in enumerate(toks))
     return T.TokenBook.load(write(tmp_path, lines)), [t for t, _ in toks]
 
@@ -64,7 +67,7 @@ def test_invalid_file_reports_every_problem(tmp_path):
 
 
 def test_duplicates_are_reported(tmp_path):
-    p = write(tmp_path, "authorities:\n  - {id: a, token_sha256: %s}\n  - {id: a, token_sha256: %s}\n" % ("b" * 64, "b" * 64))
+    p = write(tmp_path, "authorities:\n  - {id: a, token_sha256: %s, %s}\n  - {id: a, token_sha256: %s, %s}\n" % ("b" * 64, REST, "b" * 64, REST))
     with pytest.raises(MappingFileError, match="duplicate authority"):
         T.TokenBook.load(p)
 

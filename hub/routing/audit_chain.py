@@ -35,6 +35,12 @@ SEAL_NAMESPACE = uuid.UUID("0c7f1f52-3f86-4c37-9a3b-2f8e6a1d5b90")
 
 
 # ---- canonical form -------------------------------------------------------------------------
+# Fields added to AuditRecord after its first release: left out of the canonical form while they
+# hold their default (empty), so records written before they existed still verify after a reader
+# with the newer schema fills the default in.
+OMITTED_WHEN_EMPTY = frozenset({"relied_on"})
+
+
 def canonical(record: dict, exclude: tuple[str, ...] = ("hash",)) -> bytes:
     """Canonical JSON bytes of `record` (fastavro dict) without the `exclude` fields.
 
@@ -43,7 +49,7 @@ def canonical(record: dict, exclude: tuple[str, ...] = ("hash",)) -> bytes:
     goes through the general JSON view, which gives the same bytes."""
     body = {}
     for k, v in record.items():
-        if k in exclude:
+        if k in exclude or (k in OMITTED_WHEN_EMPTY and not v):
             continue
         if isinstance(v, dt.datetime):
             v = _iso_ts(v)
@@ -57,7 +63,7 @@ def canonical(record: dict, exclude: tuple[str, ...] = ("hash",)) -> bytes:
 def _canonical_slow(record: dict, exclude: tuple[str, ...]) -> bytes:
     from hub.jsonview import to_jsonable
     from hub.recognition.signing import _norm
-    body = {k: v for k, v in record.items() if k not in exclude}
+    body = {k: v for k, v in record.items() if k not in exclude and not (k in OMITTED_WHEN_EMPTY and not v)}
     return json.dumps(_norm(to_jsonable(body)), sort_keys=True, separators=(",", ":"),
                       ensure_ascii=False, allow_nan=False).encode("utf-8")
 

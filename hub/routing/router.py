@@ -186,7 +186,8 @@ class RouterCore:
             "legal_basis": list(d.legal_basis), "regimes": list(d.regimes),
             "categories_present": list(d.categories_present),
             "removed_categories": list(d.removed_categories),
-            "purpose": getattr(d, "purpose", None), "decided_at": now, "prev_hash": None, "hash": None,
+            "purpose": getattr(d, "purpose", None), "relied_on": list(getattr(d, "relied_on", None) or ()),
+            "decided_at": now, "prev_hash": None, "hash": None,
         }
 
     def _held(self, event: dict, pid: str, d, raw: bytes, now: dt.datetime) -> dict:

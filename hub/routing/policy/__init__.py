@@ -49,9 +49,16 @@ def lint_directory(rules_dir: Path, partners_dir: Path | None = None) -> tuple[l
                 if vocab.purposes and purpose not in vocab.purposes:
                     problems.append(f"partners: {p.id}.yaml: purposes: {purpose} is not defined in hub.yaml")
             for i in p.instruments:
+                if engine is not None and i not in engine.register.by_id:
+                    problems.append(f"partners: {p.id}.yaml: instruments: {i} is not in the instrument register "
+                                    "(mappings/privacy/instruments/): it counts for nothing")
                 kind = i.split(":", 1)[0]
                 if kind not in known_kinds:
                     notes.append(f"partners: {p.id}.yaml: instruments: kind '{kind}' is not accepted by any rule")
+        if engine is not None:
+            for inst in engine.register.by_id.values():
+                if inst.recipient not in partners:
+                    problems.append(f"{inst.source_file}: {inst.id}: parties/recipient: no partner {inst.recipient}")
     return problems, notes
 
 

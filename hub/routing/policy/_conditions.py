@@ -29,6 +29,10 @@ class Facts:
     has_consent: bool
     at: object                      # datetime.date
     other_regimes: bool
+    exporter_regime: bool = True    # some regime governs the exporter's jurisdiction
+    exporter_id: str = ""           # header.source.authority
+    dest_jurisdiction: str = ""     # the partner's full code (e.g. CA-QC)
+    consent_by: frozenset = frozenset()   # capacities of the recorded consents (learner, parent_guardian, unknown)
 
     @property
     def personal_data(self) -> bool:
@@ -41,6 +45,7 @@ class RegimeCtx:
     age_band: str                   # child | adult | unknown
     special: frozenset
     jurisdictions: frozenset
+    child_consent_by: frozenset = frozenset()   # who may consent for a child under this regime
 
 
 def compile_when(when: dict, reg, where: str, vocab, problems: list[str]) -> list:
@@ -64,6 +69,21 @@ def compile_when(when: dict, reg, where: str, vocab, problems: list[str]) -> lis
     if "age_band" in when:
         bands = frozenset(when["age_band"])
         add(lambda f, rc: rc.age_band in bands)
+    if "age_below" in when:
+        limit = when["age_below"]
+        add(lambda f, rc: f.age is not None and f.age < limit)
+    if "exporter_regime" in when:
+        er = when["exporter_regime"]
+        add(lambda f, rc: f.exporter_regime is er)
+    exp = when.get("exporter") or {}
+    for key, positive in (("in_list", True), ("not_in_list", False)):
+        if key in exp:
+            name = exp[key]
+            ids = reg.exporter_lists.get(name)
+            if ids is None:
+                problems.append(f"{where}: when/exporter/{key}: regime {reg.id} has no exporter list {name}")
+                continue
+            add(lambda f, rc, ids=ids, positive=positive: (f.exporter_id in ids) is positive)
     cats = when.get("categories") or {}
     for key in ("any_of", "none_of"):
         for c in cats.get(key, ()):
@@ -81,7 +101,7 @@ def compile_when(when: dict, reg, where: str, vocab, problems: list[str]) -> lis
     dest = when.get("destination") or {}
     if "within_regime" in dest:
         inside = dest["within_regime"]
-        add(lambda f, rc: (f.dest_country in rc.jurisdictions) is inside)
+        add(lambda f, rc: (f.dest_country in rc.jurisdictions or f.dest_jurisdiction in rc.jurisdictions) is inside)
     for key, positive in (("in_list", True), ("not_in_list", False)):
         if key in dest:
             name = dest[key]

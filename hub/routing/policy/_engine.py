@@ -30,6 +30,7 @@ from pathlib import Path
 from hub.errors import MappingFileError, PolicyError
 from hub.routing.policy._conditions import Facts, RegimeCtx
 from hub.routing.policy._fields import EventFields
+from hub.routing.policy._instruments import InstrumentRegister, load_register
 from hub.routing.policy._model import (NO_EVIDENCE, SEVERITY, Decision, Evidence, Partner,
                                        most_restrictive)
 from hub.routing.policy._pseudonym import PseudonymKeys, pseudonym
@@ -55,6 +56,8 @@ class _Plan:
     rule_regime: dict
     regime_outcomes: dict
     notes: tuple[str, ...]
+    relied_kinds: frozenset = frozenset()     # instrument kinds the deciding rules relied on
+    relied_consent: bool = False
 
 
 class PolicyEngine:
@@ -62,7 +65,8 @@ class PolicyEngine:
     a plain dict; concurrent writers can only compute the same value twice)."""
 
     def __init__(self, vocab, regimes: list[Regime], *, rules_dir: Path | None = None,
-                 pseudonym_keys: PseudonymKeys | None = None, catalog=None):
+                 pseudonym_keys: PseudonymKeys | None = None, catalog=None,
+                 register: InstrumentRegister | None = None):
         from hub.schemas import EVENT_TYPES
         from hub.schemas import catalog as _catalog
 
@@ -71,6 +75,9 @@ class PolicyEngine:
         self.rules_dir = rules_dir
         self.keys = pseudonym_keys
         self.problems: list[str] = []
+        if register is None and rules_dir is not None:
+            register = load_register(rules_dir, vocab, self.problems)
+        self.register = register or InstrumentRegister()
         self.notes: list[str] = []
         self._always = [r for r in regimes if r.always]
         self._by_country: dict[str, list[Regime]] = {}
@@ -135,16 +142,19 @@ class PolicyEngine:
         if purpose is None:
             purpose = partner.purposes[0] if partner.purposes else None
         ev = evidence or NO_EVIDENCE
-        held = self._held_kinds(partner.instruments, ev.instrument_ids, ev.authorisation_ids)
+        exporter_id = src.get("authority") or ""
+        valid, inst_notes = self._covering(partner, ev, exporter_id, exp_j, purpose, present, at)
+        held = frozenset(i.split(":", 1)[0] for i in valid)
+        consent_by = _capacities(ev)
         keys = self.keys
         key_bytes = keys.get(partner.id) if keys is not None else None
         ck = (et, exp_j, exp_nature, subj_j, partner.jurisdiction, partner.legal_nature,
               partner.purposes, purpose, present, age, held, bool(ev.consent_ids), at,
-              key_bytes is not None)
+              key_bytes is not None, exporter_id, consent_by)
         plan = self._cache.get(ck)
         if plan is None:
             plan = self._plan(et, exp_j, exp_nature, subj_j, partner, purpose, present, age, held,
-                              bool(ev.consent_ids), at, key_bytes is not None)
+                              bool(ev.consent_ids), at, key_bytes is not None, exporter_id, consent_by)
             if len(self._cache) >= _CACHE_MAX:
                 self._cache.clear()
             self._cache[ck] = plan
@@ -155,35 +165,70 @@ class PolicyEngine:
                                (lambda s, v, k=key_bytes: pseudonym(k, s, v)) if plan.pseudo else None)
         else:
             out = None
+        relied: list[str] = []
+        if plan.relied_consent:
+            relied += [f"consent:{c}" for c in sorted(ev.consent_ids)]
+        if plan.relied_kinds:
+            relied += [f"{'authorisation' if i in ev.authorisation_ids else 'instrument'}:{i}"
+                       for i in sorted(valid) if i.split(":", 1)[0] in plan.relied_kinds]
         return Decision(
             action=plan.action, rules=list(plan.rules), legal_basis=list(plan.legal_basis),
             regimes=list(plan.regimes), removed_categories=sorted(plan.drop),
             categories_present=list(plan.present), waiting_for=list(plan.waiting_for), event=out,
             purpose=plan.purpose, pseudonymised_categories=sorted(plan.pseudo),
-            rule_regime=plan.rule_regime, regime_outcomes=plan.regime_outcomes, notes=list(plan.notes))
+            rule_regime=plan.rule_regime, regime_outcomes=plan.regime_outcomes,
+            notes=list(plan.notes) + list(inst_notes), relied_on=relied)
 
-    def _held_kinds(self, instruments, inst_ids, auth_ids) -> frozenset:
-        k = (instruments, inst_ids, auth_ids)
+    def _covering(self, partner: Partner, ev: Evidence, exporter_id: str, exp_j: str, purpose, present, at):
+        """The instrument/authorisation ids that cover this exporter-recipient transfer (register)."""
+        ids = (*partner.instruments, *ev.instrument_ids, *ev.authorisation_ids)
+        if not ids:
+            return frozenset(), ()
+        needed = self.vocab.purposes.get(purpose) if purpose else None
+        transferred = present & (needed | self._non_removable) if needed is not None else present
+        k = (partner.id, frozenset(ids), exporter_id, exp_j, purpose, transferred, at)
         got = self._held_cache.get(k)
         if got is None:
-            got = frozenset(i.split(":", 1)[0] for i in (*instruments, *inst_ids, *auth_ids))
+            got = self.register.covering(ids, exporter_id=exporter_id, exporter_country=exp_j.split("-", 1)[0],
+                                         partner_id=partner.id, purpose=purpose, transferred=transferred,
+                                         at=at, always_allowed=self._non_removable)
             if len(self._held_cache) > 4096:
                 self._held_cache.clear()
             self._held_cache[k] = got
         return got
 
-    def applicable_regimes(self, exporter_jurisdiction: str, learner_jurisdiction: str) -> dict[str, set]:
+    def _regimes_of(self, jurisdiction: str) -> list[Regime]:
+        """Regimes of a jurisdiction: the country's (GB-SCT → GB) and a subdivision's own
+        (CA-QC → CA_PIPEDA and CA_QC_LAW25)."""
+        country = jurisdiction.split("-", 1)[0]
+        out = list(self._by_country.get(country, ()))
+        if jurisdiction != country:
+            out += [r for r in self._by_country.get(jurisdiction, ()) if r not in out]
+        return out
+
+    def applicable_regimes(self, exporter_jurisdiction: str, learner_jurisdiction: str,
+                           destination: str | None = None) -> dict[str, set]:
+        """Regime id -> roles ('exporter', 'learner'). With a `destination` (the partner's
+        jurisdiction), a regime that is only the learner's applies only to a transfer out of its
+        territory: a cross-border transfer whose destination lies outside the regime (a DE→DE
+        disclosure of a learner living in Kenya is not a Kenyan transfer)."""
         roles: dict[str, set] = {}
-        for reg in self._by_country.get(exporter_jurisdiction.split("-", 1)[0], ()):
+        for reg in self._regimes_of(exporter_jurisdiction):
             roles.setdefault(reg.id, set()).add("exporter")
-        for reg in self._by_country.get(learner_jurisdiction.split("-", 1)[0], ()):
-            roles.setdefault(reg.id, set()).add("learner")
+        dest_c = destination.split("-", 1)[0] if destination else None
+        leaves = destination is None or dest_c != exporter_jurisdiction.split("-", 1)[0]
+        for reg in self._regimes_of(learner_jurisdiction):
+            if reg.id in roles:
+                roles[reg.id].add("learner")
+            elif leaves and not (dest_c in reg.jurisdictions or destination in reg.jurisdictions):
+                roles[reg.id] = {"learner"}
         return roles
 
     def _plan(self, et, exp_j, exp_nature, subj_j, partner: Partner, purpose, present, age, held,
-              has_consent, at, has_key) -> _Plan:
-        roles = self.applicable_regimes(exp_j, subj_j)
+              has_consent, at, has_key, exporter_id="", consent_by=frozenset()) -> _Plan:
+        roles = self.applicable_regimes(exp_j, subj_j, partner.jurisdiction)
         by_id = {r.id: r for r in self.regimes}
+        exporter_regime = any("exporter" in v for v in roles.values())
         needed = self.vocab.purposes.get(purpose) if purpose else None
         transferred = present & (needed | self._non_removable) if needed is not None else present
         f = Facts(event_type=et, exporter_country=exp_j.split("-", 1)[0], exporter_nature=exp_nature,
@@ -191,12 +236,18 @@ class PolicyEngine:
                   recipient_nature=partner.legal_nature, present=present, transferred=transferred,
                   age=age, purpose=purpose, purpose_known=needed is not None,
                   purpose_declared=purpose in partner.purposes, held_kinds=held,
-                  has_consent=has_consent, at=at, other_regimes=bool(roles))
+                  has_consent=has_consent, at=at, other_regimes=bool(roles),
+                  exporter_regime=exporter_regime, exporter_id=exporter_id,
+                  dest_jurisdiction=partner.jurisdiction, consent_by=consent_by)
+        follow_up = et in self.vocab.follow_up_events
         evaluated: list[tuple[Regime, str, list, set]] = []
         for reg in [by_id[r] for r in roles] + self._always:
             rc = RegimeCtx(frozenset(roles.get(reg.id, ())), _band(age, reg.child_under), reg.special,
-                           reg.jurisdictions)
-            action, parts, waiting = self._eval_regime(reg, f, rc)
+                           reg.jurisdictions, reg.child_consent_by)
+            if follow_up:
+                action, parts, waiting = self._eval_follow_up(reg, f, rc)
+            else:
+                action, parts, waiting = self._eval_regime(reg, f, rc)
             evaluated.append((reg, action, parts, waiting))
         final = most_restrictive(a for _, a, _, _ in evaluated)
         rule_list: list[Rule] = []
@@ -204,10 +255,19 @@ class PolicyEngine:
         drop: set = set()
         pseudo: set = set()
         notes: list[str] = []
+        relied_kinds: set = set()
+        relied_consent = False
         for reg, action, parts, wait in evaluated:
             if final in _FORWARDS:
                 for rule, out, _ in parts:
                     rule_list.append(rule)
+                    if out is rule.then:
+                        for q in rule.requires:          # met: the evidence this rule relied on
+                            if q.evidence == "consent":
+                                relied_consent = True
+                            else:
+                                relied_kinds |= q.kinds & held
+                        relied_kinds |= _list_qualifiers(reg, rule, f)
                     if out.purpose_limitation and needed is not None:
                         drop |= present - needed - self._non_removable
                     for cat, op in out.minimise:
@@ -241,7 +301,8 @@ class PolicyEngine:
                      waiting_for=tuple(sorted(waiting)) if final == "hold" else (),
                      present=tuple(sorted(present)), purpose=purpose,
                      rule_regime={r.id: r.regime for r in rule_list}, regime_outcomes=outcomes,
-                     notes=tuple(notes))
+                     notes=tuple(notes), relied_kinds=frozenset(relied_kinds),
+                     relied_consent=relied_consent and final in _FORWARDS)
 
     def _eval_regime(self, reg: Regime, f: Facts, rc: RegimeCtx):
         """(action, [(rule, outcome, missing evidence)], waiting_for) for one regime."""
@@ -251,7 +312,7 @@ class PolicyEngine:
             cands = []
             for r in reg.routes:
                 if r.in_force(at) and r.matches(f, rc):
-                    un = r.unmet(f) if r.requires else None
+                    un = r.unmet(f, rc) if r.requires else None
                     if un is None:
                         cands.append((r, r.then, ()))
                     elif un[0].action != "skip":
@@ -265,7 +326,7 @@ class PolicyEngine:
                 parts.extend(fb or [(self._nomatch[reg.id], _BLOCK, ())])
         for r in reg.restrictions:
             if r.in_force(at) and r.matches(f, rc):
-                un = r.unmet(f) if r.requires else None
+                un = r.unmet(f, rc) if r.requires else None
                 if un is None:
                     parts.append((r, r.then, ()))
                 elif un[0].action != "skip":
@@ -273,6 +334,18 @@ class PolicyEngine:
         action = most_restrictive(o.action for _, o, _ in parts) if parts else "forward"
         waiting = {k for _, o, m in parts if o.action == "hold" for k in m} if action == "hold" else set()
         return action, parts, waiting
+
+    def _eval_follow_up(self, reg: Regime, f: Facts, rc: RegimeCtx):
+        """A follow-up notice (hub.yaml follow_up_events: a revocation) about a record the
+        recipient already received. The router sends it only to those recipients; the transfer of
+        the record itself was decided when it was sent, and the law asks that recipients learn of
+        corrections (GDPR Art. 19, Art. 5(1)(d); POPIA s16(3)…). Only rules that name the event
+        type in `when.event_types` apply, and they may only minimise (lint refuses holds and
+        blocks): a revocation is never held for a birth date it does not carry, nor blocked."""
+        parts = [(r, r.then, ()) for r in reg.rules
+                 if f.event_type in (r.raw_when.get("event_types") or ()) and r.in_force(f.at)
+                 and r.then.action in _FORWARDS and not r.requires and r.matches(f, rc)]
+        return (most_restrictive(o.action for _, o, _ in parts) if parts else "forward"), parts, set()
 
     # ---- review --------------------------------------------------------------------------
     def lint(self) -> list[str]:
@@ -314,6 +387,23 @@ def _no_match_rule(reg: Regime) -> Rule:
         basis_code=f"{reg.id}: no matching rule (hub default deny)",
         confidence={"level": "high", "verification": "seen_primary"}, conds=[], requires=(),
         then=_BLOCK, otherwise=None, obligations=[], examples=[], source_file=reg.source_file)
+
+
+def _list_qualifiers(reg: Regime, rule: Rule, f: Facts) -> set:
+    """Qualifier kinds (dpf-eu, ca-pipeda-covered…) of the list entries a matched rule used."""
+    name = (rule.raw_when.get("destination") or {}).get("in_list")
+    if not name:
+        return set()
+    return {e.qualifier for e in reg.lists.get(name, ())
+            if e.qualifier and e.dest == f.dest_country and e.covers(f, f.at)}
+
+
+def _capacities(ev: Evidence) -> frozenset:
+    """Capacities in which the evidence's consents were given ('unknown' when not recorded)."""
+    if not ev.consent_ids:
+        return frozenset()
+    by = dict(ev.consent_given_by)
+    return frozenset(by.get(c) or "unknown" for c in ev.consent_ids)
 
 
 def _age(event: dict, at: dt.date) -> int | None:

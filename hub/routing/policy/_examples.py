@@ -66,6 +66,7 @@ def build_case(given: dict):
     header["event_type"] = et
     header["source"]["jurisdiction"] = exp.get("jurisdiction", "ZA")
     header["source"]["authority_type"] = exp.get("legal_nature", "private")
+    header["source"]["authority"] = exp.get("id", "example-authority")
     header["subject_jurisdiction"] = lrn.get("jurisdiction", header["source"]["jurisdiction"])
     if "learner" in body:
         cats = list(lrn.get("categories") or DEFAULT_CATEGORIES)
@@ -88,8 +89,36 @@ def build_case(given: dict):
                       delivery={"type": "topic"})
     e = given.get("evidence") or {}
     evidence = Evidence(frozenset(e.get("consent") or ()), frozenset(e.get("instruments") or ()),
-                        frozenset(e.get("authorisations") or ()))
+                        frozenset(e.get("authorisations") or ()),
+                        tuple(sorted((c, e["consent_by"]) for c in e.get("consent") or () if e.get("consent_by"))))
     return event, partner, purpose, at, evidence, given.get("pseudonym_key", True)
+
+
+def example_register(given: dict, engine):
+    """The instrument register of an example: `given.register` entries as written, and every
+    other instrument id the example names as an instrument between the example's exporter and
+    partner, for every purpose and category, always valid."""
+    from hub.routing.policy._instruments import Instrument, InstrumentRegister
+
+    exporter = (given.get("exporter") or {}).get("id", "example-authority")
+    e = given.get("evidence") or {}
+    explicit = {r["id"]: r for r in given.get("register") or ()}
+    ids = [*((given.get("partner") or {}).get("instruments") or ()), *(e.get("instruments") or ()),
+           *(e.get("authorisations") or ())]
+    out = []
+    for i in dict.fromkeys([*ids, *explicit]):
+        r = explicit.get(i, {})
+        out.append(Instrument(
+            id=i, kind=i.split(":", 1)[0], title="example instrument",
+            exporters=frozenset(r.get("exporters") or [exporter]),
+            exporter_jurisdictions=frozenset(r.get("exporter_jurisdictions") or ()),
+            recipient=r.get("recipient", "example-partner"),
+            purposes=frozenset(r.get("purposes") or engine.vocab.purposes),
+            categories=frozenset(r.get("categories") or engine.vocab.categories),
+            valid_from=dt.date.fromisoformat(r.get("valid_from", "1970-01-01")),
+            valid_until=dt.date.fromisoformat(r["valid_until"]) if r.get("valid_until") else None,
+            source_file="example"))
+    return InstrumentRegister(out)
 
 
 def run_example(engine, example: dict):
@@ -97,7 +126,9 @@ def run_example(engine, example: dict):
     event, partner, purpose, at, evidence, has_key = build_case(example["given"])
     probe = copy.copy(engine)
     probe.keys = _StaticKeys(has_key)
+    probe.register = example_register(example["given"], engine)
     probe._cache = {}
+    probe._held_cache = {}
     return probe.decide(event, partner, purpose=purpose, at=at, evidence=evidence)
 
 
@@ -114,7 +145,7 @@ def check_example(engine, example: dict) -> list[str]:
     unwanted = [r for r in exp.get("not_rules", ()) if r in d.rules]
     if unwanted:
         out.append(f"rules {unwanted} should not decide")
-    for key in ("waiting_for", "removed_categories", "pseudonymised_categories"):
+    for key in ("waiting_for", "removed_categories", "pseudonymised_categories", "relied_on"):
         if key in exp and sorted(exp[key]) != sorted(getattr(d, key)):
             out.append(f"{key} expected {sorted(exp[key])}, got {sorted(getattr(d, key))}")
     return out

@@ -56,12 +56,18 @@ class Evidence:
     `consent_ids`: consents recorded for this learner that cover this partner and purpose (the
     router checks scope before passing them). `instrument_ids` / `authorisation_ids`: typed ids
     '<kind>:<reference>' like the partner's instruments. The engine also counts the partner's
-    own `instruments`, so the router need not repeat them.
+    own `instruments`, so the router need not repeat them. Every instrument and authorisation
+    id counts only when the instrument register (mappings/privacy/instruments/) says it covers
+    this exporter, partner, purpose, categories and date. `consent_given_by` says in which
+    capacity a consent was given ('learner', 'parent_guardian', 'legal_representative'); a
+    consent without one is of unknown capacity and does not count for a child where the law
+    says who consents for children (regime `child_consent_by`).
     """
 
     consent_ids: frozenset[str] = frozenset()
     instrument_ids: frozenset[str] = frozenset()
     authorisation_ids: frozenset[str] = frozenset()
+    consent_given_by: tuple[tuple[str, str], ...] = ()   # (consent id, capacity) where recorded
 
 
 NO_EVIDENCE = Evidence()
@@ -79,6 +85,7 @@ class Decision:
     removed_categories categories the partner does not receive
     categories_present categories with a value in the input event
     waiting_for        evidence kinds a hold waits for ('consent', 'instrument', 'authorisation')
+    relied_on          the instruments, authorisations and consents a forward relied on
     event              what the partner receives (None unless forward/forward_minimised)
     """
 
@@ -95,6 +102,7 @@ class Decision:
     rule_regime: dict[str, str] = field(default_factory=dict)     # rule id -> regime id
     regime_outcomes: dict[str, dict] = field(default_factory=dict)  # regime -> {action, rules}
     notes: list[str] = field(default_factory=list)
+    relied_on: list[str] = field(default_factory=list)   # 'instrument:<id>', 'authorisation:<id>', 'consent:<id>'
 
     def explain_json(self) -> dict:
         """The `policy explain --json` object: the spine's keys first, then details."""
@@ -110,6 +118,7 @@ class Decision:
             "categories_present": list(self.categories_present),
             "pseudonymised_categories": list(self.pseudonymised_categories),
             "waiting_for": list(self.waiting_for),
+            "relied_on": list(self.relied_on),
             "regime_outcomes": {k: dict(v) for k, v in self.regime_outcomes.items()},
             "notes": list(self.notes),
         }

@@ -45,10 +45,25 @@ class Requirement:
     kinds: frozenset[str]
     otherwise: str | None = None          # overrides the rule's `otherwise` action for this one
 
-    def met(self, f) -> bool:
+    def met(self, f, rc=None) -> bool:
         if self.evidence == "consent":
-            return f.has_consent
+            return f.has_consent and _consent_capacity_ok(f, rc)
         return not self.kinds.isdisjoint(f.held_kinds)
+
+
+def _consent_capacity_ok(f, rc) -> bool:
+    """Where the regime says who consents for a child (`child_consent_by`), a child's consent
+    counts only when given in one of those capacities; for a learner of unknown age only a
+    consent whose capacity was recorded counts (a legacy consent of unknown capacity could be a
+    child's own)."""
+    who = rc.child_consent_by if rc is not None else frozenset()
+    if not who:
+        return True
+    if rc.age_band == "child":
+        return not who.isdisjoint(f.consent_by)
+    if rc.age_band == "unknown":
+        return bool(f.consent_by - {"unknown"})
+    return True
 
 
 @dataclass
@@ -83,6 +98,7 @@ class Rule:
     source_file: str
     raw_when: dict = field(default_factory=dict)
     review_by: dt.date | None = None
+    commencement: dict | None = None
 
     def in_force(self, at: dt.date) -> bool:
         return self.status == "active" and self.effective_from <= at and (
@@ -94,10 +110,10 @@ class Rule:
                 return False
         return True
 
-    def unmet(self, f):
+    def unmet(self, f, rc=None):
         """None when every requirement is met; else (outcome, missing evidence kinds). The
         outcome is 'skip' when any unmet requirement says skip (the rule is not available)."""
-        miss = [r for r in self.requires if not r.met(f)]
+        miss = [r for r in self.requires if not r.met(f, rc)]
         if not miss:
             return None
         acts = {r.otherwise or self.otherwise.action for r in miss}
@@ -126,6 +142,8 @@ class Regime:
     source_file: str
     notes: str = ""
     watch: list[str] = field(default_factory=list)
+    exporter_lists: dict[str, frozenset[str]] = field(default_factory=dict)
+    child_consent_by: frozenset[str] = frozenset()
 
     @property
     def always(self) -> bool:
@@ -143,6 +161,7 @@ class HubVocabulary:
     purpose_text: dict[str, dict]
     record_links: list[tuple[str, str, str]]
     regions: dict[str, list[str]]
+    follow_up_events: frozenset[str] = frozenset()
 
     @property
     def non_removable(self) -> frozenset[str]:
@@ -187,7 +206,7 @@ def load_rules(rules_dir: Path) -> tuple[HubVocabulary, list[Regime], list[str]]
                 purposes={p: frozenset(d["needs"]) for p, d in doc["purposes"].items()},
                 purpose_text=doc["purposes"],
                 record_links=[(x["event_type"], x["path"], x["category"]) for x in doc.get("record_links", [])],
-                regions=doc["regions"])
+                regions=doc["regions"], follow_up_events=frozenset(doc.get("follow_up_events") or ()))
             for p, d in doc["purposes"].items():
                 for c in d["needs"]:
                     if c not in vocab.categories:
@@ -261,7 +280,10 @@ def _compile_regime(doc: dict, fname: str, vocab: HubVocabulary, problems: list[
         requires_route=doc.get("requires_route", True), child_under=doc.get("child_under"),
         special=frozenset(doc.get("special_categories") or ()), lists=lists,
         unverified_entries=unverified, routes=[], restrictions=[], fallbacks=[], law=doc["law"],
-        source_file=fname, notes=doc.get("notes", ""), watch=list(doc.get("watch") or []))
+        source_file=fname, notes=doc.get("notes", ""), watch=list(doc.get("watch") or []),
+        exporter_lists={n: frozenset(e["id"] for e in d["entries"])
+                        for n, d in (doc.get("exporter_lists") or {}).items()},
+        child_consent_by=frozenset(doc.get("child_consent_by") or ()))
     for c in reg.special:
         if vocab.categories and c not in vocab.categories:
             problems.append(f"{fname}: special_categories: unknown category {c}")
@@ -311,11 +333,20 @@ def _compile_rule(r: dict, reg: Regime, fname: str, where: str, vocab: HubVocabu
         then=_outcome(r["then"], where + ": then", vocab, problems),
         otherwise=_outcome(r.get("otherwise"), where + ": otherwise", vocab, problems),
         obligations=list(r.get("obligations") or ()), examples=list(r.get("examples") or ()),
-        source_file=fname, raw_when=r.get("when") or {}, review_by=_date(r.get("review_by")))
+        source_file=fname, raw_when=r.get("when") or {}, review_by=_date(r.get("review_by")),
+        commencement=r.get("commencement"))
     if rule.kind == "route" and rule.then.action in ("hold", "block") and not requires:
         problems.append(f"{where}: a route that always holds or blocks should be a restriction or fallback")
     if rule.effective_until and rule.effective_until < rule.effective_from:
         problems.append(f"{where}: effective_until is before effective_from")
+    com = r.get("commencement")
+    if com and rule.effective_from < _date(com["date"]):
+        problems.append(f"{where}: effective_from {rule.effective_from} is before the provision's "
+                        f"commencement {com['date']} ({com['by']})")
+    follow = vocab.follow_up_events & set((r.get("when") or {}).get("event_types") or ())
+    if follow and (rule.then.action in ("hold", "block") or rule.requires):
+        problems.append(f"{where}: {sorted(follow)} are follow-up notices (hub.yaml follow_up_events) and "
+                        "always reach the recipients of the record: a rule for them may only minimise")
     if reg.always and rule.kind == "route":
         problems.append(f"{where}: the hub policy (jurisdictions ['*']) has restrictions only")
     return rule

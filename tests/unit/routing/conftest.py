@@ -43,3 +43,25 @@ def load_event():
     def load(name: str) -> dict:
         return event_from_json(json.loads((PRIVACY_DATA / name).read_text()))
     return load
+
+
+def instrument(iid: str, recipient: str, *, exporters=("za-saqa",), purposes=None, categories=None,
+               valid_from=dt.date(2000, 1, 1), valid_until=None, exporter_jurisdictions=()):
+    """An instrument register entry for tests (any purpose/category unless given)."""
+    from hub.routing.policy._instruments import Instrument
+    import yaml
+    hub = yaml.safe_load((RULES / "hub.yaml").read_text())
+    return Instrument(id=iid, kind=iid.split(":", 1)[0], title="test instrument", exporters=frozenset(exporters),
+                      exporter_jurisdictions=frozenset(exporter_jurisdictions), recipient=recipient,
+                      purposes=frozenset(purposes or hub["purposes"]), categories=frozenset(categories or hub["categories"]),
+                      valid_from=valid_from, valid_until=valid_until, source_file="test")
+
+
+def with_register(engine, *instruments):
+    """A copy of `engine` whose instrument register holds exactly `instruments`."""
+    import copy
+    from hub.routing.policy._instruments import InstrumentRegister
+    e = copy.copy(engine)
+    e.register = InstrumentRegister(list(instruments))
+    e._cache, e._held_cache = {}, {}
+    return e

@@ -62,7 +62,7 @@ def test_lint_ok_and_failing(tmp_path):
     assert r.exit_code == 0 and "0 problem(s)" in r.output
     bad = tmp_path / "rules"
     bad.mkdir()
-    for p in RULES.iterdir():
+    for p in RULES.glob("*.*"):
         (bad / p.name).write_text(p.read_text())
     (bad / "ke-dpa.yaml").write_text((bad / "ke-dpa.yaml").read_text().replace("version: 1\n", "version: x\n"))
     (bad / "nz-ipp12.yaml").write_text((bad / "nz-ipp12.yaml").read_text().replace("kind: fallback", "kind: nope"))

@@ -9,7 +9,7 @@ import pytest
 from hub.errors import PolicyError
 from hub.routing.policy import Evidence, Partner, PolicyEngine
 
-from .conftest import AT, RULES, FixedKeys
+from .conftest import AT, RULES, FixedKeys, instrument, with_register
 
 
 def test_za_to_german_university_waits_for_consent(engine, partners, load_event):
@@ -58,9 +58,13 @@ def test_private_gdpr_exporter_to_uncertified_us_holds(engine, partners, load_ev
 def test_dpf_certified_us_partner_receives(engine, partners, load_event):
     p = partners["us-credential-evaluator"]
     certified = Partner(**{**p.__dict__, "instruments": ("dpf-eu:example",)})
-    d = engine.decide(load_event("de-credential.json"), certified, at=AT)
+    e = with_register(engine, instrument("dpf-eu:example", "us-credential-evaluator", exporters=["*"]))
+    d = e.decide(load_event("de-credential.json"), certified, at=AT)
     assert d.action == "forward_minimised"
     assert "EU-GDPR-45-ADEQUACY" in d.rules
+    assert d.relied_on == ["instrument:dpf-eu:example"]          # the certification the adequacy entry needs
+    # an unregistered certification counts for nothing
+    assert engine.decide(load_event("de-credential.json"), certified, at=AT).action == "block"
 
 
 def test_de_to_uk_adequacy(engine, partners, load_event):
@@ -82,15 +86,22 @@ def test_india_to_us_is_permitted(engine, partners, load_event):
 
 
 def test_child_from_za_needs_regulator_authorisation(engine, partners, load_event):
-    ev = load_event("za-child-credential.json")
+    ev = load_event("za-child-credential.json")          # exported by za-umalusi
     p = partners["uk-recognition-centre"]
+    # the partner's s72(1)(a) agreement was signed by SAQA: it does not serve Umalusi
     d = engine.decide(ev, p, at=AT)
+    assert (d.action, d.waiting_for) == ("hold", ["authorisation", "consent"])
+    e = with_register(engine,
+                      instrument("popia-72-1-a:example-za-gb-recognition-agreement", p.id, exporters=["za-umalusi"]),
+                      instrument("popia-s57:IR-1", p.id, exporters=["za-umalusi"]))
+    d = e.decide(ev, p, at=AT)
     assert (d.action, d.waiting_for) == ("hold", ["authorisation"])
     assert "ZA-POPIA-57-1-D-SPECIAL-OR-CHILD" in d.rules
-    d2 = engine.decide(ev, p, at=AT, evidence=Evidence(authorisation_ids=frozenset({"popia-s57:IR-1"})))
+    d2 = e.decide(ev, p, at=AT, evidence=Evidence(authorisation_ids=frozenset({"popia-s57:IR-1"})))
     assert d2.action in ("forward", "forward_minimised")
+    assert "authorisation:popia-s57:IR-1" in d2.relied_on
     # after the 18th birthday the same record is an adult's
-    assert engine.decide(ev, p, at=dt.date(2028, 1, 1)).action in ("forward", "forward_minimised")
+    assert e.decide(ev, p, at=dt.date(2028, 1, 1)).action in ("forward", "forward_minimised")
 
 
 def test_learner_law_also_applies(engine, partners, load_event):
@@ -98,7 +109,11 @@ def test_learner_law_also_applies(engine, partners, load_event):
     ev["header"]["subject_jurisdiction"] = "ZA"       # a South African learner at a German university
     d = engine.decide(ev, partners["uk-recognition-centre"], at=AT)
     assert set(d.regimes) >= {"EU_GDPR", "ZA_POPIA", "HUB_POLICY"}
-    assert d.action == "forward_minimised"            # EU adequacy + POPIA s72(1)(a) instrument
+    # EU adequacy, but the partner's POPIA s72(1)(a) agreement is SAQA's, not this exporter's
+    assert (d.action, d.waiting_for) == ("hold", ["consent"])
+    e = with_register(engine, instrument("popia-72-1-a:example-za-gb-recognition-agreement",
+                                         "uk-recognition-centre", exporters=["de-example-land-ministry"]))
+    assert e.decide(ev, partners["uk-recognition-centre"], at=AT).action == "forward_minimised"
 
 
 def test_no_personal_data_event_is_forwarded_with_a_rule(engine, partners, load_event):

@@ -83,7 +83,7 @@ def test_broken_files_report_all_problems(tmp_path):
     import shutil
 
     from hub.errors import MappingFileError
-    for p in RULES.iterdir():
+    for p in RULES.glob("*.*"):
         shutil.copy(p, tmp_path / p.name)
     text = (tmp_path / "ke-dpa.yaml").read_text()
     (tmp_path / "ke-dpa.yaml").write_text(text.replace("kind: route", "kind: road", 1))
@@ -103,7 +103,7 @@ def test_broken_files_report_all_problems(tmp_path):
 
 def test_semantic_problems_are_reported(tmp_path):
     import shutil
-    for p in RULES.iterdir():
+    for p in RULES.glob("*.*"):
         shutil.copy(p, tmp_path / p.name)
     text = (tmp_path / "za-popia.yaml").read_text()
     text = text.replace("age_band: [child, unknown]}",

@@ -60,6 +60,8 @@ class Settings:
     schemas_dir: Path = PROJECT_ROOT / "schemas" / "avro"
     mappings_dir: Path = PROJECT_ROOT / "mappings"
     partners_dir: Path | None = None      # None: mappings_dir/partners
+    trust_dir: Path | None = None         # None: mappings_dir/trust (trust registry, hub.verify)
+    status_cache_dir: Path | None = None  # None: home/status-lists (cached status lists)
     log_level: str = "INFO"
     metrics_port: int | None = None
 
@@ -75,6 +77,14 @@ class Settings:
     @property
     def partners_path(self) -> Path:
         return self.partners_dir or (self.mappings_dir / "partners")
+
+    @property
+    def trust_path(self) -> Path:
+        return self.trust_dir or (self.mappings_dir / "trust")
+
+    @property
+    def status_cache_path(self) -> Path:
+        return self.status_cache_dir or (self.home / "status-lists")
 
     def topic(self, name: str) -> str:
         """`topic('ingress')` -> 'hub.ingress'; `topic('partner.x')` -> 'hub.partner.x'."""

@@ -10,7 +10,9 @@
     │   └── BrokerNotRunning         no embedded broker is running and no NQF_HUB_BOOTSTRAP is set
     ├── RecordError                  skip-to-dead-letter: this one record cannot be processed
     │   ├── DecodeError              a source record is invalid; carries file, record, field, reason
-    │   │   └── InputTooLarge        a size limit was exceeded (document, string, depth, entities)
+    │   │   ├── InputTooLarge        a size limit was exceeded (document, string, depth, entities)
+    │   │   └── SignatureInvalid     a signature or proof was checked and does not verify (forged,
+    │   │                            tampered or signed with another key): dead-letter the original bytes
     │   └── SerdeError               bytes are not a canonical event the hub can decode
     ├── PolicyError                  the policy engine cannot decide (treated as block + dead letter)
     └── DeliveryError                a delivery to a partner failed
@@ -123,6 +125,15 @@ class DecodeError(RecordError):
 
 class InputTooLarge(DecodeError):
     pass
+
+
+class SignatureInvalid(DecodeError):
+    """A credential's signature or proof does not verify (hub.verify).
+
+    The content cannot be trusted, so no event is made: the runtime dead-letters the original
+    bytes. `reason` says what failed (e.g. 'the Ed25519 signature does not match the document'),
+    never the content.
+    """
 
 
 class SerdeError(RecordError):

@@ -10,6 +10,9 @@ Accepted shapes, decided without loading the source whole:
 * **a JSON array** of records: the document is read with `read_bounded` up to
   `limits.max_document_bytes`; each element is one record.
 * **a single JSON object**: one record, also bounded by `limits.max_document_bytes`.
+* **compact JWS / VC-JWT** (`application/vc+jwt`: the file starts with `eyJ`): one token per
+  line, each a record whose value is the token string (hub.verify unwraps it); bounded by
+  `limits.max_document_bytes`.
 
 `iter_records` yields `RawRecord` or located `DecodeError`s; it never raises for bad input.
 """
@@ -48,6 +51,8 @@ def _shape(source: Source, head: bytes) -> str:
     if source.name.lower().endswith(JSONL_SUFFIXES):
         return "jsonl"
     stripped = head.lstrip(_WS)
+    if stripped.startswith(b"eyJ"):
+        return "jwt"
     if stripped.startswith(b"["):
         return "array"
     nl = stripped.find(b"\n")
@@ -78,6 +83,8 @@ def iter_records(source: Source, limits: Limits, *,
     with source.open() as f:
         if shape == "jsonl":
             yield from _jsonl(f, name, limits, line_limit or limits.max_line_bytes)
+        elif shape == "jwt":
+            yield from _tokens(f, name, limits)
         else:
             yield from _document(f, name, limits, shape)
 
@@ -102,6 +109,31 @@ def _document(f: IO[bytes], name: str, limits: Limits, shape: str) -> Iterator[R
             yield RawRecord(item, raw, i)
     else:
         yield RawRecord(value, data, 1, None)
+
+
+def _tokens(f: IO[bytes], name: str, limits: Limits) -> Iterator[RawRecord | DecodeError]:
+    try:
+        data = read_bounded(f, limits.max_document_bytes, file=name)
+    except DecodeError as e:
+        yield e.located(file=name)
+        return
+    record = 0
+    for lineno, line in enumerate(data.split(b"\n"), start=1):
+        body = line.strip(_WS)
+        if not body:
+            continue
+        record += 1
+        if record > limits.max_records_per_document:
+            yield InputTooLarge(f"more than {limits.max_records_per_document} records in one document",
+                                file=name, line=lineno)
+            return
+        try:
+            token = body.decode("ascii")
+        except UnicodeDecodeError:
+            yield DecodeError("not a compact JWS (non-ASCII characters)", file=name, record=record,
+                              line=lineno)
+            continue
+        yield RawRecord(token, body, record, lineno)
 
 
 def _jsonl(f: IO[bytes], name: str, limits: Limits, limit: int) -> Iterator[RawRecord | DecodeError]:

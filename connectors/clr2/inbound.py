@@ -3,10 +3,16 @@
 The runtime calls `decode(source, ctx)` per file or HTTP body (single JSON, JSON array or JSON
 Lines, bounded as in openbadges3). A ClrCredential's envelope is checked against
 clr_credential.schema.json; then every embedded AchievementCredential
-(`credentialSubject.verifiableCredential[i]`, a JSON object or a compact VC-JWT whose payload is
-read without verifying the signature) is checked with the openbadges3 schema and mapped with the
-openbadges3 mapping, `bundle_id` = the CLR id. An embedded credential that fails yields one located
-error (field path inside the CLR) and its siblings still become events.
+(`credentialSubject.verifiableCredential[i]`, a JSON object, possibly with a Data Integrity proof,
+or a compact VC-JWT) is checked with the openbadges3 schema and mapped with the openbadges3
+mapping, `bundle_id` = the CLR id. An embedded credential that fails yields one located error
+(field path inside the CLR) and its siblings still become events.
+
+Signatures (hub.verify, via `connectors._vc.signed`): the CLR itself may be a VC-JWT / JWS envelope
+or carry a proof; each embedded credential may too. An event's `header.verification` is the
+embedded credential's own outcome when it is signed, else the CLR's (whose signature covers it).
+A signature that does not verify dead-letters the CLR (its own) or that one embedded credential
+(with the credential's bytes). VC 1.1-context drafts are accepted and recorded as 'VC 1.1'.
 """
 from __future__ import annotations
 
@@ -17,7 +23,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors._vc.documents import RawRecord, iter_records
-from connectors._vc.validation import SchemaCheck, is_vc11_draft
+from connectors._vc.signed import as_vc2, mark, open_credential
+from connectors._vc.validation import SchemaCheck
 from connectors.openbadges3.inbound import CREDENTIAL_SCHEMA
 from connectors.openbadges3.mapping import FieldProblem, issuer_org, learner_of, to_credential_issued
 from hub.errors import DecodeError
@@ -41,7 +48,8 @@ def jwt_payload(token: str) -> dict:
 
 class Clr2Inbound(Inbound):
     name: ClassVar[str] = "clr2"
-    format_version: ClassVar[str] = "1EdTech Comprehensive Learner Record 2.0 (VC Data Model 2.0), unsigned reading"
+    format_version: ClassVar[str] = ("1EdTech Comprehensive Learner Record 2.0 (VC Data Model 2.0; VC 1.1 "
+                                     "drafts accepted), proofs / VC-JWT / JWS verified")
     event_types: ClassVar[tuple[str, ...]] = ("CredentialIssued",)
     defaults: ClassVar[SourceDefaults] = SourceDefaults("clr-issuer", "private", "ZZ")
     guarantee: ClassVar[str] = ("at-least-once into hub.ingress; event ids derive from the CLR id and "
@@ -55,14 +63,12 @@ class Clr2Inbound(Inbound):
             yield from self.decode_clr(rec, source.name, ctx)
 
     def decode_clr(self, rec: RawRecord, name: str, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
-        clr = rec.value
-        if not isinstance(clr, dict):
-            yield rec.error(name, "(root)", "must be a JSON object (one ClrCredential)")
+        opened = open_credential(rec.value, rec.raw, ctx)
+        if isinstance(opened, DecodeError):
+            yield opened.located(file=name, record=rec.record, line=rec.line)
             return
-        if is_vc11_draft(clr):
-            yield rec.error(name, "@context[0]", "is the VC 1.1 context of a pre-final CLR 2.0 draft; "
-                            "only VC 2.0 based CLR 2.0 credentials are accepted")
-            return
+        clr, clr_verification = opened
+        clr = as_vc2(clr)
         problem = CLR_SCHEMA.problem(clr)
         if problem:
             yield rec.error(name, *problem)
@@ -75,16 +81,27 @@ class Clr2Inbound(Inbound):
             return
         for i, vc in enumerate(clr["credentialSubject"]["verifiableCredential"]):
             prefix = f"credentialSubject.verifiableCredential[{i}]"
+            vc_raw = vc.encode() if isinstance(vc, str) else \
+                json.dumps(vc, ensure_ascii=False, separators=(",", ":")).encode()
             if isinstance(vc, str):
                 try:
-                    vc = jwt_payload(vc)
-                    check_json_limits(vc, ctx.limits, file=name, record=rec.record)
+                    check_json_limits(jwt_payload(vc), ctx.limits, file=name, record=rec.record)
                 except DecodeError as e:
                     yield e.located(line=rec.line, field=prefix)
                     continue
                 except (ValueError, UnicodeDecodeError, RecursionError):
                     yield rec.error(name, prefix, "is a string but not a readable compact VC-JWT")
                     continue
+            opened = open_credential(vc, vc_raw, ctx)
+            if isinstance(opened, DecodeError):
+                field = opened.location.field
+                opened.location.field = prefix if field in (None, "(root)") else f"{prefix}.{field}"
+                yield opened.located(file=name, record=rec.record, line=rec.line)
+                continue
+            vc, verification = opened
+            if verification["proof"] is None:
+                verification = clr_verification      # unsigned inside a CLR: the CLR's signature covers it
+            vc = as_vc2(vc)
             problem = CREDENTIAL_SCHEMA.problem(vc)
             if problem:
                 field, reason = problem
@@ -97,8 +114,7 @@ class Clr2Inbound(Inbound):
                 yield rec.error(name, e.field, e.reason)
                 continue
             self._complete_from_clr(ev, clr_learner, clr_issuer)
-            raw = json.dumps(vc, ensure_ascii=False, separators=(",", ":")).encode()
-            yield Decoded(event=ev, raw=raw, record=rec.record, line=rec.line)
+            yield Decoded(event=mark(ev, verification), raw=vc_raw, record=rec.record, line=rec.line)
 
     @staticmethod
     def _complete_from_clr(ev: dict, clr_learner: dict, clr_issuer: dict) -> None:

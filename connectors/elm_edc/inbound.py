@@ -6,6 +6,12 @@ limit is `max_document_bytes`). Each credential is checked against elm_credentia
 mapped by `mapping.to_events`; a credential that fails yields one located `DecodeError` and
 decoding goes on. JSON-LD is read as plain JSON in the compacted EDC form (no remote context is
 fetched, ever).
+
+European Digital Credentials are issued sealed: a JAdES / JWS JSON serialisation
+(`{"payload", "signatures"}`) whose payload is the credential, or a credential with a Data
+Integrity proof. Each record is unwrapped and verified first (`connectors._vc.signed`,
+hub.verify); the outcome goes to every event's `header.verification`, and a seal that does not
+verify is a `SignatureInvalid` error carrying the original bytes (dead-lettered).
 """
 from __future__ import annotations
 
@@ -15,6 +21,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from connectors._vc.documents import RawRecord, iter_records
+from connectors._vc.signed import mark, open_credential
 from connectors._vc.validation import SchemaCheck
 from connectors.elm_edc.mapping import to_events
 from connectors.openbadges3.mapping import FieldProblem
@@ -27,7 +34,8 @@ ELM_SCHEMA = SchemaCheck(Path(__file__).with_name("elm_credential.schema.json"))
 class ElmEdcInbound(Inbound):
     name: ClassVar[str] = "elm-edc"
     format_version: ClassVar[str] = ("European Learning Model v3 / European Digital Credentials JSON-LD "
-                                     "(EDC application profile, EBSI VCDM 2.0 EDC schema), unsigned reading")
+                                     "(EDC application profile, EBSI VCDM 2.0 EDC schema); JAdES / JWS JSON seals "
+                                     "and Data Integrity proofs verified")
     event_types: ClassVar[tuple[str, ...]] = ("CredentialIssued", "QualificationPublished")
     defaults: ClassVar[SourceDefaults] = SourceDefaults("edc-issuer", "public_body", "ZZ")
     guarantee: ClassVar[str] = ("at-least-once into hub.ingress; event ids derive from the credential "
@@ -51,10 +59,11 @@ class ElmEdcInbound(Inbound):
             yield from self.decode_record(rec, source.name, ctx)
 
     def decode_record(self, rec: RawRecord, name: str, ctx: DecodeContext) -> Iterator[Decoded | DecodeError]:
-        doc = rec.value
-        if not isinstance(doc, dict):
-            yield rec.error(name, "(root)", "must be a JSON object (one credential)")
+        opened = open_credential(rec.value, rec.raw, ctx)
+        if isinstance(opened, DecodeError):
+            yield opened.located(file=name, record=rec.record, line=rec.line)
             return
+        doc, verification = opened
         problem = ELM_SCHEMA.problem(doc)
         if problem:
             yield rec.error(name, *problem)
@@ -64,6 +73,7 @@ class ElmEdcInbound(Inbound):
         except FieldProblem as e:
             yield rec.error(name, e.field, e.reason)
             return
-        raw = rec.raw if len(events) == 1 else json.dumps(doc, ensure_ascii=False).encode()
+        raw = rec.raw if len(events) == 1 or verification["proof"] else \
+            json.dumps(doc, ensure_ascii=False).encode()
         for ev in events:
-            yield Decoded(event=ev, raw=raw, record=rec.record, line=rec.line)
+            yield Decoded(event=mark(ev, verification), raw=raw, record=rec.record, line=rec.line)

@@ -85,6 +85,8 @@ class DecodeContext:
     #: the authenticated authority (hub.ingest.sources.AuthenticatedSource) of an HTTP push or an
     #: `nqf-hub ingest --authority` load; the runtime checks and stamps every event with it
     authenticated: object | None = None
+    #: hub.verify.Verifier for signed credentials; None: the process default built from settings
+    verifier: object | None = None
 
     def header(self, event_type: str, *, subject: str, document_id: str | None = None,
                record_ref: str | None = None, occurred_at: dt.datetime | dt.date | None = None,

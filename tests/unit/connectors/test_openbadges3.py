@@ -118,10 +118,21 @@ def test_event_id_depends_on_credential_not_file_position():
 
 # --- errors --------------------------------------------------------------------------------------
 
-def test_older_vc11_draft_is_rejected_at_the_context():
+def test_vc11_draft_is_accepted_and_its_data_model_recorded():
+    """Pre-final OB 3.0 on the VC 1.1 context (issuanceDate, not validFrom) is read; the header
+    says which data model it was (issue 13 item 1)."""
+    doc = next(sample_credentials(1, seed=3))
+    doc["@context"][0] = "https://www.w3.org/2018/credentials/v1"
+    doc["issuanceDate"] = doc.pop("validFrom")
+    (ev,) = events(src(doc, "vc11.json"))
+    assert ev["header"]["verification"]["data_model"] == "VC 1.1"
+    assert ev["header"]["verification"]["status"] == "unverified"
+    assert ev["awarded_on"].isoformat() == (doc.get("awardedDate") or doc["issuanceDate"])[:10]
+
+
+def test_vc11_draft_with_a_single_type_is_still_rejected_at_the_type():
     (err,) = decode(Source.from_path(OB3 / "bad" / "older_draft_vc11.json"))
-    assert isinstance(err, DecodeError) and err.location.field == "@context[0]"
-    assert "VC 1.1" in err.reason
+    assert isinstance(err, DecodeError) and err.location.field == "type"
 
 
 @pytest.mark.parametrize("mutate, field", [

@@ -64,6 +64,12 @@ class Settings:
     status_cache_dir: Path | None = None  # None: home/status-lists (cached status lists)
     log_level: str = "INFO"
     metrics_port: int | None = None
+    # topic retention (ms; -1 = keep forever), applied by `nqf-hub topics ensure` (hub.runtime.topics);
+    # the audit and release topics always keep everything
+    retention_ingress_ms: int = 7 * 86_400_000          # replay window for the router
+    retention_held_ms: int = 90 * 86_400_000            # longer than the 30-day hold TTL
+    retention_partner_ms: int = 14 * 86_400_000         # partners consuming their topic directly
+    retention_deadletter_ms: int = 30 * 86_400_000      # time to inspect and replay dead letters
 
     # ---- derived -------------------------------------------------------------------------
     @property

@@ -14,6 +14,8 @@
     │   │   └── SignatureInvalid     a signature or proof was checked and does not verify (forged,
     │   │                            tampered or signed with another key): dead-letter the original bytes
     │   └── SerdeError               bytes are not a canonical event the hub can decode
+    ├── AuditChainError              fatal: stored audit records do not verify; the router will not
+    │                                extend the chain (investigate with `nqf-hub audit verify`)
     ├── PolicyError                  the policy engine cannot decide (treated as block + dead letter)
     └── DeliveryError                a delivery to a partner failed
         ├── RetriableDeliveryError   try again with backoff (timeouts, 5xx, 429)
@@ -138,6 +140,10 @@ class SignatureInvalid(DecodeError):
 
 class SerdeError(RecordError):
     pass
+
+
+class AuditChainError(HubError):
+    """The tail of an audit partition does not verify (hash, link or seal signature)."""
 
 
 class PolicyError(HubError):

@@ -3,7 +3,8 @@
 verify  reads every partition of <prefix>.audit (or --topic) from the beginning, recomputes
         every hash, checks every link and every seal signature (public keys from
         <home>/keys, or --jwks) and names each changed, removed or reordered record with its
-        partition and offset. Exit 0 when the chain is intact, 1 otherwise.
+        partition and offset, each partition without seals and each unsealed tail older than
+        --max-unsealed-age (default 15 min). Exit 0 when the chain is intact, 1 otherwise.
 trace   every routing decision, hold, release request, release / expiry, delivery receipt and
         dead letter of one event, in time order (ids, actions, rules, categories; never values).
 """
@@ -35,31 +36,50 @@ def _serde(s):
     return Serde(catalog(s.schemas_dir), s.schema_registry_url)
 
 
-def verify_topic(settings, topic: str, jwks: dict) -> list:
+DEFAULT_MAX_UNSEALED_AGE_S = 15 * 60
+
+
+def _age(text: str) -> int:
+    """'15m', '900s', '1h', '2d' or plain seconds -> seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    t = text.strip().lower()
+    try:
+        return int(float(t[:-1]) * units[t[-1]]) if t and t[-1] in units else int(t)
+    except (ValueError, KeyError):
+        raise click.BadParameter("a duration like 15m, 900s, 1h or 2d") from None
+
+
+def verify_topic(settings, topic: str, jwks: dict, max_unsealed_age_s: float | None = None) -> list:
     """PartitionReports of every partition of `topic` (read from the beginning)."""
+    from hub.routing import audit_read
     from hub.routing.audit_chain import public_keys_of, verify_partition
-    from hub.routing.audit_read import read_partitions
     keys = public_keys_of(jwks)
-    return [verify_partition(p, items, keys)
-            for p, items in sorted(read_partitions(settings, topic, _serde(settings)).items())]
+    return [verify_partition(p, items, keys, max_unsealed_age_s=max_unsealed_age_s)
+            for p, items in sorted(audit_read.read_partitions(settings, topic, _serde(settings)).items())]
 
 
 @cli.command("verify")
 @click.option("--topic", help="Verify this topic instead of <prefix>.audit (e.g. a copy or an export).")
 @click.option("--jwks", "jwks_path", type=click.Path(exists=True, dir_okay=False),
               help="JWK Set with the hub's public keys (default: the keys under <home>/keys).")
+@click.option("--max-unsealed-age", "max_age", default="15m", show_default=True,
+              help="Fail when records after a partition's last seal are older than this (15m, 1h, 900s).")
+@click.option("--allow-empty", is_flag=True, help="Exit 0 on an audit topic with no records (a new hub).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per partition, then a summary.")
 @run_guarded
-def verify(topic, jwks_path, as_json):
+def verify(topic, jwks_path, max_age, allow_empty, as_json):
     """Check the hash chain and the signed seals of every audit partition.
 
     \b
     Detects a changed record (content no longer matches its hash), a removed record (a link to
     a hash that is not there, or a seal counting more records than precede it), a reordered
     record (a link to a record that is not right before it) and a forged or unknown-key seal.
-    Records cut off after the last seal together with that seal cannot be seen from inside the
+    A chain must be signed: a partition with records but no seal, and records after the last
+    seal older than --max-unsealed-age (the router seals after every batch), are problems
+    (UNSEALED); an audit topic with no records at all fails too unless --allow-empty.
+    The last seals cut off together with everything after them cannot be seen from inside the
     topic: keep the printed head hashes elsewhere to cover that.
-    Exit status: 0 intact; 1 a problem was found or the topic does not exist.
+    Exit status: 0 intact; 1 a problem was found, nothing is sealed, or the topic does not exist.
     """
     from hub.cli.common import settings
     from hub.observability.reading import TopicReader
@@ -75,9 +95,11 @@ def verify(topic, jwks_path, as_json):
         if topic not in r.topics():
             click.echo(f"error: topic {topic} does not exist", err=True)
             sys.exit(1)
-    reports = verify_topic(s, topic, jwks)
+    max_age_s = _age(max_age)
+    reports = verify_topic(s, topic, jwks, max_unsealed_age_s=max_age_s)
     problems = [p for r in reports for p in r.problems]
     records = sum(r.records for r in reports)
+    empty = records == 0 and not allow_empty
     for r in reports:
         if as_json:
             click.echo(json.dumps({"topic": topic, **r.as_dict()}))
@@ -87,14 +109,19 @@ def verify(topic, jwks_path, as_json):
                    f"head {(r.head_hash or '-')[:16]}  {'ok' if r.ok else 'BROKEN'}")
         for p in r.problems:
             click.echo(f"  {p.kind.upper():<10} partition {p.partition} offset {p.offset}: {p.detail}")
+    ok = not problems and not empty
     summary = {"topic": topic, "partitions": len(reports), "records": records, "problems": len(problems),
-               "ok": not problems, "heads": {r.partition: r.head_hash for r in reports}}
+               "ok": ok, "max_unsealed_age_s": max_age_s, "heads": {r.partition: r.head_hash for r in reports}}
+    if empty:
+        summary["error"] = "no records and no seal: nothing is signed (use --allow-empty for a new hub)"
     if as_json:
         click.echo(json.dumps({"summary": summary}))
     else:
-        click.echo(f"{'intact' if not problems else 'NOT intact'}: {len(reports)} partition(s), "
+        if empty:
+            click.echo(f"{topic}: {summary['error']}", err=True)
+        click.echo(f"{'intact' if ok else 'NOT intact'}: {len(reports)} partition(s), "
                    f"{records} record(s), {len(problems)} problem(s)")
-    sys.exit(1 if problems else 0)
+    sys.exit(0 if ok else 1)
 
 
 def trace_steps(settings, event_id: str, serde) -> list[dict]:

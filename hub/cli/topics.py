@@ -19,7 +19,11 @@ def cli():
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per topic per line.")
 @run_guarded
 def ensure(partners_dir, as_json):
-    """Create the topics that do not exist yet (partitions from NQF_HUB_PARTITIONS)."""
+    """Create the topics that do not exist yet (partitions from NQF_HUB_PARTITIONS) and set
+    their retention, also on existing topics ('updated'): audit and release keep everything
+    (retention.ms = retention.bytes = -1); ingress, held, partner.* and deadletter keep
+    NQF_HUB_RETENTION_{INGRESS,HELD,PARTNER,DEADLETTER}_MS (defaults 7, 90, 14 and 30 days;
+    -1 = forever)."""
     s = settings()
     result = ensure_topics(s, partner_ids(s, partners_dir))
     for t, state in result.items():

@@ -147,6 +147,11 @@ class KeyStore:
         return {"keys": keys}
 
 
+def seal_verification_keys(home) -> dict:
+    """Key id -> public key of every key that may have signed an audit seal (hub.routing)."""
+    return _jwks_keys(KeyStore(home).jwks())
+
+
 # ---- sign / verify --------------------------------------------------------------------------
 def sign(record: dict, key: SigningKey) -> dict:
     """A copy of the decision with `signature` set. Ed25519 is deterministic: same input, same value."""

@@ -245,7 +245,6 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
     Chain heads are forgotten on every rebalance and recovered again.
     """
     from hub.routing.audit_chain import ChainWriter
-    from hub.routing.audit_read import read_tail
     from hub.routing.router import Output
 
     chain = ChainWriter()
@@ -264,9 +263,9 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
         p = msg.partition
         if p not in chain.heads:
             await flush()   # what this worker already sent is in the tail it reads
-            tail = await asyncio.get_running_loop().run_in_executor(
-                None, read_tail, settings, t_audit, p, core.serde)
-            chain.recover(p, tail)
+            tail, keys = await asyncio.get_running_loop().run_in_executor(
+                None, _tail_and_keys, settings, t_audit, p, core.serde)
+            chain.recover(p, tail, public_keys=keys)   # AuditChainError: stop, never extend a bad chain
         origin = (msg.topic, p, msg.offset)
         if msg.topic == t_release:
             return core.release(msg.value, msg.key, origin, closed, recipients, chain=chain)
@@ -278,6 +277,13 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
 
     app.nqf_chain = chain
     return handle, seal_outputs
+
+
+def _tail_and_keys(settings: Settings, topic: str, partition: int, serde):
+    """The tail of one audit partition and the public keys its last seal may be signed with."""
+    from hub.recognition.signing import seal_verification_keys
+    from hub.routing.audit_read import read_tail
+    return read_tail(settings, topic, partition, serde), seal_verification_keys(settings.home)
 
 
 def _sweep_interval(hold_ttl) -> float:

@@ -16,9 +16,12 @@ covered record, and carries an Ed25519 signature over its canonical JSON without
 `signature` (the hub key in Settings.home/keys). The seal's own hash covers the signature.
 
 `verify_partition` checks a partition read from the beginning and names every changed, removed
-or reordered record with its offset. What no chain can show by itself: records cut off after
-the last seal together with that seal (tail truncation); anchor the head hash that
-`nqf-hub audit verify` prints somewhere else to cover that.
+or reordered record with its offset; `nqf-hub audit verify` also refuses a partition without
+seals and an unsealed tail older than a bound (default 15 min). What no chain can show by
+itself: the last seals cut off together with everything after them (tail truncation); anchor
+the head hash that `nqf-hub audit verify` prints somewhere else to cover that. `recover`
+(the router, on getting a partition) verifies the last seal's signature and every record after
+it before continuing the chain.
 """
 from __future__ import annotations
 
@@ -153,12 +156,18 @@ class ChainWriter:
     def seals(self, key, now: dt.datetime | None = None) -> list[tuple[int, dict]]:
         return [(p, self.seal(p, key, now)) for p in self.pending()]
 
-    def recover(self, partition: int, tail: list[dict]) -> PartitionChain:
+    def recover(self, partition: int, tail: list[dict], *, public_keys: dict) -> PartitionChain:
         """Set the head of `partition` from its last records (oldest first, decoded), which
-        must reach back to a seal or to the start of the partition (`tail_start_is_beginning`
-        is then implied by the absence of a seal)."""
+        must reach back to a seal or to the start of the partition.
+
+        Nothing is adopted unverified: the last seal must carry a valid signature under one of
+        `public_keys` (key id -> Ed25519 public key) and its own hash; every record after it
+        must hash to its stored hash and link to the record before it; without a seal the
+        first record must be the first of the partition (no link). Otherwise AuditChainError
+        (the router stops rather than extend a chain that someone else wrote into)."""
         h = PartitionChain(partition)
         seal_at = max((i for i, r in enumerate(tail) if "seal_id" in r), default=None)
+        _verify_tail(partition, tail, seal_at, public_keys)
         if seal_at is None:
             h.seq = len(tail)
             after = tail
@@ -178,6 +187,38 @@ class ChainWriter:
             self.heads.pop(p, None)
 
 
+def _verify_tail(partition: int, tail: list[dict], seal_at: int | None, public_keys: dict) -> None:
+    """Raise AuditChainError unless `tail` (from its last seal on) verifies; see `recover`."""
+    from hub.errors import AuditChainError
+
+    def fail(i: int, why: str):
+        raise AuditChainError(f"audit partition {partition}: record {i + 1} of the tail read for "
+                              f"recovery {why}; the router will not extend this chain "
+                              "(run `nqf-hub audit verify`)")
+    if seal_at is not None:
+        seal = tail[seal_at]
+        why = verify_seal_signature(seal, public_keys)
+        if why:
+            fail(seal_at, f"is the last seal and {why}")
+        if record_hash(seal) != seal.get("hash") or seal.get("prev_hash") != seal.get("last_hash"):
+            fail(seal_at, "is the last seal and its hash does not match its content")
+        if seal.get("partition") != partition:
+            fail(seal_at, "is a seal of another partition")
+        prev, start = seal.get("hash"), seal_at + 1
+    else:
+        prev, start = None, 0
+    for i in range(start, len(tail)):
+        r = tail[i]
+        if "seal_id" in r or record_hash(r) != r.get("hash"):
+            fail(i, "does not match its hash")
+        if r.get("prev_hash") != prev:
+            if i == 0:
+                fail(i, "links to an earlier record, but the tail reaches neither back to a seal nor "
+                        "to the beginning of the partition")
+            fail(i, "does not link to the record before it")
+        prev = r.get("hash")
+
+
 # ---- verifying ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Item:
@@ -186,13 +227,14 @@ class Item:
     offset: int
     kind: str
     record: dict | None
+    ts_ms: int | None = None      # the Kafka timestamp (for records without decided_at)
 
 
 @dataclass
 class Problem:
     partition: int
     offset: int
-    kind: str            # changed | removed | reordered | seal | unreadable
+    kind: str            # changed | removed | reordered | seal | unreadable | unsealed
     detail: str
 
     def as_dict(self) -> dict:
@@ -245,8 +287,15 @@ def public_keys_of(jwks: dict) -> dict:
     return _jwks_keys(jwks)
 
 
-def verify_partition(partition: int, items: list[Item], public_keys: dict) -> PartitionReport:
+def verify_partition(partition: int, items: list[Item], public_keys: dict, *,
+                     max_unsealed_age_s: float | None = None, now: dt.datetime | None = None) -> PartitionReport:
     """Check one audit partition read from its beginning, in offset order.
+
+    With `max_unsealed_age_s` (what `nqf-hub audit verify` always passes) two more problems:
+    unsealed   the partition has records but no seal at all (nothing in it is signed), or its
+               oldest record after the last seal was decided more than `max_unsealed_age_s`
+               before `now` (the router seals after every batch: an old unsealed tail means
+               sealing stopped, or seals were cut off)
 
     changed    a record's content no longer gives its stored hash
     removed    a record links to a hash that is nowhere in the partition (records before it
@@ -317,7 +366,30 @@ def verify_partition(partition: int, items: list[Item], public_keys: dict) -> Pa
         prev = r
     rep.head_hash = prev.get("hash") if prev else None
     rep.unsealed_tail = since_seal
+    if max_unsealed_age_s is not None and rep.records:
+        _judge_unsealed(rep, items, max_unsealed_age_s, now or dt.datetime.now(UTC))
     return rep
+
+
+def _judge_unsealed(rep: PartitionReport, items: list[Item], max_age_s: float, now: dt.datetime) -> None:
+    if rep.seals == 0:
+        rep.problems.append(Problem(rep.partition, items[0].offset, "unsealed",
+                                    f"no seal: none of the {rep.records} record(s) of this partition is signed"))
+        return
+    if not rep.unsealed_tail:
+        return
+    first = items[len(items) - rep.unsealed_tail]
+    at = (first.record or {}).get("decided_at")
+    if not isinstance(at, dt.datetime):
+        at = dt.datetime.fromtimestamp(first.ts_ms / 1000, UTC) if first.ts_ms else None
+    if at is None:
+        rep.problems.append(Problem(rep.partition, first.offset, "unsealed",
+                                    f"{rep.unsealed_tail} record(s) after the last seal, of unknown age"))
+    elif (now - at).total_seconds() > max_age_s:
+        rep.problems.append(Problem(rep.partition, first.offset, "unsealed",
+                                    f"{rep.unsealed_tail} record(s) after the last seal, the oldest "
+                                    f"{int((now - at).total_seconds())} s old (bound {int(max_age_s)} s): "
+                                    "sealing stopped or seals were cut off"))
 
 
 def classify(value: bytes, serde) -> Item | tuple[str, dict | None]:

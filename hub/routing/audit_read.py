@@ -18,7 +18,8 @@ def read_partitions(settings: Settings, topic: str, serde) -> dict[int, list[Ite
             out[p] = []
         for m in reader.read([topic]):
             kind, rec = classify(m.value(), serde)
-            out.setdefault(m.partition(), []).append(Item(m.offset(), kind, rec))
+            ts = m.timestamp()
+            out.setdefault(m.partition(), []).append(Item(m.offset(), kind, rec, ts[1] if ts and ts[0] else None))
     for items in out.values():
         items.sort(key=lambda i: i.offset)
     return out

@@ -123,3 +123,11 @@ def test_verify_passes_on_a_real_run_and_names_each_kind_of_tampering(hub_env, h
     # an untampered copy verifies: the check is about content and order, not the topic name
     same = _copy(s, items, "audit-copy-same", lambda p, its: its)
     assert _cli(hub_env, "audit", "verify", "--topic", same).exit_code == 0
+
+    # seals are required: the same records without their seals, and an empty audit topic, fail
+    unsealed = _copy(s, items, "audit-copy-unsealed", lambda p, its: [i for i in its if i.kind != "seal"])
+    res = _cli(hub_env, "audit", "verify", "--topic", unsealed)
+    assert res.exit_code == 1 and "UNSEALED" in res.output and "no seal" in res.output
+    empty = _copy(s, {}, "audit-copy-empty", lambda p, its: its)
+    assert _cli(hub_env, "audit", "verify", "--topic", empty).exit_code == 1
+    assert _cli(hub_env, "audit", "verify", "--topic", empty, "--allow-empty").exit_code == 0

@@ -125,7 +125,7 @@ def test_recover_from_tail_continues_the_same_chain(key, n, cut):
     """A new writer recovering from the tail produces exactly what the old one would have."""
     items = chain(n, key[0], seal_every=3)
     w = ChainWriter()
-    h = w.recover(0, [i.record for i in items[cut:]])
+    h = w.recover(0, [i.record for i in items[cut:]], public_keys=key[1])
     assert h.last_hash == (items[-1].record["hash"] if items else None)
     nxt = w.link(audit(100), 0)
     full = items + [Item(len(items), "audit", nxt)]

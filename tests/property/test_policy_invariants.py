@@ -5,7 +5,10 @@
 - purpose limitation: a forwarded event carries no category its purpose does not need;
 - more evidence never makes a decision more restrictive;
 - GDPR/UK GDPR Art. 49(3): for a public-authority exporter, consent changes nothing;
-- no applicable regime for personal data → block;
+- no regime for the exporter's jurisdiction → block, whatever the learner's regime;
+- an instrument registered for another exporter never changes a decision;
+- a domestic disclosure is decided the same whatever the learner's jurisdiction;
+- a revocation is never held or blocked;
 - identifiers are never sent raw abroad, with or without a pseudonym key;
 - the decision cache never changes an answer.
 """
@@ -22,9 +25,32 @@ from hub.routing.policy import Evidence, Partner, PolicyEngine
 from hub.routing.policy._model import SEVERITY
 
 RULES = Path(__file__).resolve().parents[2] / "mappings" / "privacy"
-ENGINE = PolicyEngine.load(RULES)
-ENGINE_NO_KEYS = ENGINE
 UTC = dt.timezone.utc
+KINDS = ["eu-scc-2021", "dpf-eu", "dpf-uk", "gdpr-46-2-a", "gdpr-46-3-b", "gdpr-sa-authorisation",
+         "popia-72-1-a", "popia-s57", "ke-48-safeguards", "ndpa-41-1-a", "br-anpd-scc", "au-app8-contract",
+         "nz-model-clauses", "my-tia", "jp-appi-28-system", "sg-reg11-contract", "kr-treaty", "uk-idta",
+         "cn-standard-contract", "mu-36-safeguards", "qc-17-assessment", "ca-pipeda-covered"]
+
+
+def _register(exporter: str):
+    """Every generated instrument id, registered between `exporter` and partner 'p'."""
+    from hub.routing.policy._instruments import Instrument, InstrumentRegister
+    base = PolicyEngine.load(RULES)
+    return InstrumentRegister([
+        Instrument(id=f"{k}:{ref}", kind=k, title="t", exporters=frozenset({exporter}), exporter_jurisdictions=frozenset(),
+                   recipient="p", purposes=frozenset(base.vocab.purposes), categories=frozenset(base.vocab.categories),
+                   valid_from=dt.date(2000, 1, 1), valid_until=None, source_file="t")
+        for k in KINDS for ref in ("x", "a", "m", "n")])
+
+
+def _engine(**kw):
+    e = PolicyEngine.load(RULES, **kw)
+    e.register = _register("a")
+    return e
+
+
+ENGINE = _engine()
+ENGINE_NO_KEYS = ENGINE
 
 
 class _Keys:
@@ -32,16 +58,13 @@ class _Keys:
         return b"k" * 32
 
 
-ENGINE_KEYS = PolicyEngine.load(RULES, pseudonym_keys=_Keys())
+ENGINE_KEYS = _engine(pseudonym_keys=_Keys())
 
 JURIS = ["ZA", "DE", "FR", "NO", "GB", "GB-SCT", "CH", "IN", "US", "PK", "KE", "NG", "BR", "AU", "NZ",
-         "MY", "JP", "SG", "KR", "CA", "XX"]
+         "MY", "JP", "SG", "KR", "CA", "CA-QC", "CN", "GH", "MU", "XX"]
 NATURES = ["public_authority", "public_body", "private"]
 PURPOSES = ["recognition", "admission", "employment_verification", "credential_verification", "mobility",
             "statistics"]
-KINDS = ["eu-scc-2021", "dpf-eu", "dpf-uk", "gdpr-46-2-a", "gdpr-46-3-b", "gdpr-sa-authorisation",
-         "popia-72-1-a", "popia-s57", "ke-48-safeguards", "ndpa-41-1-a", "br-anpd-scc", "au-app8-contract",
-         "nz-model-clauses", "my-tia", "jp-appi-28-system", "sg-reg11-contract", "kr-treaty", "uk-idta"]
 FIELDS = {
     "identity.name": {"given_names": "G", "family_name": "F"},
     "identity.national_id": {"national_ids": [{"scheme": "s", "value": "RAW-ID-123"}]},
@@ -173,13 +196,51 @@ def test_public_authority_cannot_rely_on_consent(case, home):
 
 
 @FAST
-@given(cases())
-def test_no_regime_means_block(case):
+@given(cases(), st.sampled_from(JURIS))
+def test_no_exporter_regime_means_block(case, learner_j):
+    """Default deny: an exporter from a jurisdiction without rules is blocked, whatever the
+    learner's regime would allow (the learner's law never stands in for the exporter's)."""
     event, partner, purpose, at, ev = case
     event["header"]["source"]["jurisdiction"] = "XX"
-    event["header"]["subject_jurisdiction"] = "XX"
+    event["header"]["subject_jurisdiction"] = learner_j
     d = ENGINE.decide(event, partner, purpose=purpose, at=at, evidence=ev)
     assert d.action == "block"
+
+
+@FAST
+@given(cases())
+def test_another_exporters_instrument_never_counts(case):
+    """The register names exporter 'a': for exporter 'b' the same ids decide as if absent."""
+    event, partner, purpose, at, ev = case
+    event["header"]["source"]["authority"] = "b"
+    d = ENGINE.decide(event, partner, purpose=purpose, at=at, evidence=ev)
+    bare = Partner(**{**partner.__dict__, "instruments": ()})
+    d0 = ENGINE.decide(event, bare, purpose=purpose, at=at, evidence=Evidence(consent_ids=ev.consent_ids))
+    assert (d.action, d.rules, d.waiting_for) == (d0.action, d0.rules, d0.waiting_for)
+    assert not any(r.startswith(("instrument:", "authorisation:")) for r in d.relied_on)
+
+
+@FAST
+@given(cases(), st.sampled_from(JURIS))
+def test_domestic_disclosure_ignores_the_learners_regime(case, learner_j):
+    event, partner, purpose, at, ev = case
+    home = event["header"]["source"]["jurisdiction"]
+    partner = Partner(**{**partner.__dict__, "jurisdiction": home.split("-")[0]})
+    event["header"]["subject_jurisdiction"] = home
+    d1 = ENGINE.decide(event, partner, purpose=purpose, at=at, evidence=ev)
+    event["header"]["subject_jurisdiction"] = learner_j
+    d2 = ENGINE.decide(event, partner, purpose=purpose, at=at, evidence=ev)
+    assert (d1.action, d1.rules, d1.removed_categories) == (d2.action, d2.rules, d2.removed_categories)
+
+
+@FAST
+@given(cases())
+def test_revocations_are_never_held_or_blocked(case):
+    event, partner, purpose, at, ev = case
+    revoked = {"header": {**event["header"], "event_type": "CredentialRevoked"}, "credential_id": "cred-1",
+               "revoked_on": dt.date(2025, 1, 1), "reason": "issued in error", "issuer": None}
+    d = ENGINE.decide(revoked, partner, purpose=purpose, at=at, evidence=ev)
+    assert d.action in ("forward", "forward_minimised")
 
 
 @FAST

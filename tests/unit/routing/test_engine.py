@@ -80,9 +80,19 @@ def test_uk_adequacy_ends(engine, partners, load_event):
 
 
 def test_india_to_us_is_permitted(engine, partners, load_event):
-    d = engine.decide(load_event("in-credential.json"), partners["us-credential-evaluator"], at=AT)
+    d = engine.decide(load_event("in-credential.json"), partners["us-credential-evaluator"], at=dt.date(2027, 6, 1))
     assert d.action == "forward_minimised"
     assert "IN-DPDP-16-NOT-RESTRICTED" in d.rules
+
+
+def test_dpdp_is_not_cited_before_its_commencement(engine, partners, load_event):
+    """DPDP ss3-17 apply from their notified date; before it the IT Act SPDI regime is cited."""
+    ev = load_event("in-credential.json")
+    before = engine.decide(ev, partners["us-credential-evaluator"], at=dt.date(2027, 5, 13))
+    assert not any(r.startswith("IN-DPDP-") for r in before.rules)
+    assert "IN-ITACT-NO-TRANSFER-RULE" in before.rules
+    after = engine.decide(ev, partners["us-credential-evaluator"], at=dt.date(2027, 5, 14))
+    assert "IN-DPDP-16-NOT-RESTRICTED" in after.rules and "IN-ITACT-NO-TRANSFER-RULE" not in after.rules
 
 
 def test_child_from_za_needs_regulator_authorisation(engine, partners, load_event):

@@ -303,6 +303,16 @@ class HubRun(Demo):
         self.procs.append(p)
         return p
 
+    def latencies(self, event_ids) -> list[float]:
+        """Seconds from ingest (just before the produce) to first receipt at the partner, one
+        value per (event, partner) delivery of the given events."""
+        out = []
+        with self.partner_side.lock:
+            for (pid, key), at in self.partner_side.first_at.items():
+                if key in event_ids and key in self.sent_at:
+                    out.append(at - self.sent_at[key])
+        return out
+
     def kill9(self, name: str, *, restart_after_s: float = 1.0) -> None:
         p = self.workers[name]
         p.send_signal(signal.SIGKILL)
@@ -344,6 +354,8 @@ class HubRun(Demo):
         creds = [(i, d) for i, d in decode_sources(conn, [Source.from_path(src)], make_context(conn)) if d is not None]
         plan = build_plan([i.event for i, _ in creds], self.partners, per_route=self.per_route)
         self._ingest_canonical("reference", plan.reference + [r.request for r in plan.early])
+        now = time.time()
+        self.sent_at.update({r.request["header"]["event_id"]: now for r in plan.early})
 
         def canonical(name, events):
             path = self.tmp / f"{name}.jsonl"
@@ -411,8 +423,9 @@ class HubRun(Demo):
 
     def feed(self, stream: list, rate: float, *, chunk_s: float = 0.05) -> "Feeder":
         """Start the paced ingest thread (`rate` records per second; 0 = as fast as possible)."""
-        self.tracker = Tracker(self.settings, self.tracks, self.partners)
-        self.tracker.start()
+        if self.tracker is None:
+            self.tracker = Tracker(self.settings, self.tracks, self.partners)
+            self.tracker.start()
         f = Feeder(self, stream, rate, chunk_s)
         f.start()
         return f
@@ -428,12 +441,14 @@ class HubRun(Demo):
         return done / max(1, len(creds))
 
     def pending(self) -> list[str]:
-        """Event ids not yet accounted for (decision missing, or a forward not yet at the partner)."""
+        """Event ids fed so far and not yet accounted for (decision missing, a forward not yet at
+        the partner, a consented hold not yet released)."""
         out = []
         received = self.partner_side.received
+        fed = self.sent_at
         with self.tracker.lock:
             for eid, t in self.tracks.items():
-                if t.dead:
+                if t.dead or (t.request_event_id or eid) not in fed:
                     continue
                 if not t.decided:
                     out.append(eid)

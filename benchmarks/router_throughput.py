@@ -12,9 +12,17 @@ the held records; the baseline runs the same join step in-process on the records
 Rate = N / (CreateTime of the last audit record - CreateTime of the first), read back from each
 run's audit topic, so group-join waits and process start-up are excluded the same way for both.
 
-    python benchmarks/router_throughput.py [--events 20000] [--json]
+With --workers 1,2 the hub runs once per count (1 router process, then 2 in one consumer group,
+each on its own topic prefix); every ratio is against the one baseline measured in the same run.
+Without --bootstrap it starts the embedded broker under a temporary home; with --bootstrap it
+uses that cluster, with the client settings (NQF_HUB_* security variables, replication factor)
+from the environment, and unique topic prefixes per run (nothing is deleted afterwards).
 
-Last stdout line: {"hub_events_per_s", "baseline_events_per_s", "ratio", ...}.
+    python benchmarks/router_throughput.py [--events 20000] [--workers 1,2] [--json]
+    python benchmarks/router_throughput.py --bootstrap 127.0.0.1:19092 --workers 1,2
+
+Last stdout line: {"hub_events_per_s", "baseline_events_per_s", "ratio", "runs": [{"router_workers",
+"hub_events_per_s", "ratio"}, ...], ...} (the top-level hub figures are those of the first count).
 """
 from __future__ import annotations
 
@@ -154,8 +162,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--events", type=int, default=20000)
     ap.add_argument("--timeout", type=float, default=300)
-    ap.add_argument("--workers", type=int, default=1,
-                    help="router processes for the hub (partitions x workers; the baseline is one loop)")
+    ap.add_argument("--workers", default="1",
+                    help="router process counts to run the hub with, comma-separated (e.g. 1,2); "
+                         "the baseline is one loop")
+    ap.add_argument("--bootstrap", help="host:port,... of a Kafka cluster (default: the embedded broker)")
     ap.add_argument("--json", action="store_true", help="(the last line is JSON in any case)")
     args = ap.parse_args()
 
@@ -165,13 +175,20 @@ def main() -> None:
     from hub.runtime import broker
     from hub.runtime.topics import ensure_topics
 
+    counts = [int(x) for x in str(args.workers).split(",")]
     home = Path(tempfile.mkdtemp(prefix="nqfhub-bench-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
+    if args.bootstrap:      # the cluster's client settings come from the environment
+        env = {k: v for k, v in os.environ.items() if k not in ("NQF_HUB_HOME", "NQF_HUB_TOPIC_PREFIX")}
+        env["NQF_HUB_BOOTSTRAP"] = args.bootstrap
+    else:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
     env["NQF_HUB_HOME"] = str(home)
     base = load_settings(env)
-    broker.start(base)
+    if not args.bootstrap:
+        broker.start(base)
     from hub.recognition.signing import KeyStore
     KeyStore(home).generate()   # the router signs audit seals and refuses to start without a key
+    run_id = f"{int(time.time()) % 10**7}"
     procs = []
     try:
         events = make_events(args.events)
@@ -179,10 +196,11 @@ def main() -> None:
         core = build_core(base)
         expected_audit = sum(1 for v in events for o in core.route(v[1], v[0]) if o.topic == base.topic("audit"))
         partners = load_partners(base.partners_path)
-        log(f"{n} events, {len(partners)} partners, {expected_audit} decisions expected")
+        log(f"{n} events, {len(partners)} partners, {expected_audit} decisions expected, "
+            f"broker {args.bootstrap or 'embedded'}")
 
         # baseline
-        sb = base.with_(topic_prefix="benchbase")
+        sb = base.with_(topic_prefix=f"benchbase{run_id}")
         ensure_topics(sb, partners)
         produce(sb, sb.topic("ingress"), events)
         baseline(sb, n)
@@ -190,29 +208,45 @@ def main() -> None:
         b_rate = n / b_span
         log(f"baseline: {b_rate:,.0f} events/s")
 
-        # hub (faust) as its own process, like production
-        sh = base.with_(topic_prefix="benchhub")
-        ensure_topics(sh, partners)
-        produce(sh, sh.topic("ingress"), events)
-        henv = dict(env, NQF_HUB_TOPIC_PREFIX="benchhub")
-        logf = open(home / "router.log", "wb")
-        for _ in range(args.workers):
-            procs.append(subprocess.Popen([sys.executable, "-m", "hub", "router"], env=henv,
-                                          stdout=logf, stderr=subprocess.STDOUT))
-        h_span, _ = audit_span(sh, expected_audit, args.timeout)
-        h_rate = n / h_span
-        log(f"hub (faust): {h_rate:,.0f} events/s")
-        print(json.dumps({"hub_events_per_s": round(h_rate), "baseline_events_per_s": round(b_rate),
-                          "ratio": round(h_rate / b_rate, 3), "router_workers": args.workers, "events": n, "decisions": expected_audit,
-                          "partners": len(partners)}))
+        # hub (faust) as its own process(es), like production
+        runs = []
+        for workers in counts:
+            prefix = f"benchhub{run_id}w{workers}"
+            sh = base.with_(topic_prefix=prefix)
+            ensure_topics(sh, partners)
+            produce(sh, sh.topic("ingress"), events)
+            henv = dict(env, NQF_HUB_TOPIC_PREFIX=prefix)
+            logf = open(home / f"router-{workers}.log", "wb")
+            started = [subprocess.Popen([sys.executable, "-m", "hub", "router"], env=henv,
+                                        stdout=logf, stderr=subprocess.STDOUT) for _ in range(workers)]
+            procs.extend(started)
+            h_span, _ = audit_span(sh, expected_audit, args.timeout)
+            h_rate = n / h_span
+            log(f"hub (faust), {workers} router process(es): {h_rate:,.0f} events/s")
+            runs.append({"router_workers": workers, "hub_events_per_s": round(h_rate),
+                         "ratio": round(h_rate / b_rate, 3)})
+            stop(started)
+        first = runs[0]
+        print(json.dumps({"hub_events_per_s": first["hub_events_per_s"], "baseline_events_per_s": round(b_rate),
+                          "ratio": first["ratio"], "router_workers": first["router_workers"], "runs": runs,
+                          "events": n, "decisions": expected_audit, "partners": len(partners),
+                          "broker": args.bootstrap or "embedded"}))
     finally:
-        for p in procs:
+        stop(procs)
+        if not args.bootstrap:
+            broker.stop(base)
+
+
+def stop(procs) -> None:
+    for p in procs:
+        if p.poll() is None:
             p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        broker.stop(base)
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from hub.config import Settings
 from hub.errors import HubError, RecordError
 from hub.runtime.deadletter import dlq_headers
+from hub.routing.trust_gate import gate as trust_gate
 from hub.runtime.topics import partner_topic
 from hub.serde import Serde
 
@@ -98,6 +99,7 @@ class RouterCore:
             for pid in targets:
                 partner = self.partners[pid]
                 decision = self.engine.decide(event, partner, evidence=self.evidence_for(partner, event))
+                decision = trust_gate(decision, event, partner)    # hub.routing.trust_gate (issue 13)
                 headers = base_headers + [("nqfhub.partner", pid.encode()),
                                           ("nqfhub.action", decision.action.encode())]
                 effects: list[Output] = []

@@ -43,6 +43,7 @@ class Partner:
     instruments: tuple[str, ...] = ()
     delivery: dict = field(default_factory=dict)
     subscribe: dict = field(default_factory=dict)
+    require_verified: bool = False     # hub.routing.trust_gate: verified CredentialIssued only
 
     @property
     def country(self) -> str:

@@ -47,7 +47,8 @@ def load_partners(directory: Path) -> dict[str, Partner]:
             id=pid, name=doc["name"], jurisdiction=doc["jurisdiction"],
             legal_nature=doc["legal_nature"], purposes=tuple(doc["purposes"]),
             instruments=tuple(doc.get("instruments") or ()),
-            delivery=dict(doc.get("delivery") or {}), subscribe=sub)
+            delivery=dict(doc.get("delivery") or {}), subscribe=sub,
+            require_verified=bool(doc.get("require_verified", False)))
     if problems:
         raise MappingFileError(f"{len(problems)} problem(s) in partner files under {directory}", problems)
     return out

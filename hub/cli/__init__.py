@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "recognition": ("hub.cli.recognise", "Run the recognition processor (faust worker)."),
     "keys": ("hub.cli.keys", "Generate and export signing keys (JWKS)."),
     "verify": ("hub.cli.keys", "Verify a signed recognition decision."),
+    "trust": ("hub.cli.trust", "Trust registry, cached status lists, offline checks of signed credentials."),
     "audit": ("hub.cli.audit", "Verify the audit chain and trace decisions."),
     "status": ("hub.cli.ops", "Topics, consumer lag, dead letters, held records, workers."),
     "tail": ("hub.cli.ops", "Read a topic, decoded, with personal data masked."),

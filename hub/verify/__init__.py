@@ -18,7 +18,7 @@ from functools import lru_cache
 from hub.verify.outcome import INVALID, UNVERIFIED, VERIFIED, Outcome
 from hub.verify.verifier import Checked, Verifier
 
-__all__ = ["INVALID", "UNVERIFIED", "VERIFIED", "Checked", "Outcome", "Verifier",
+__all__ = ["INVALID", "UNVERIFIED", "VERIFIED", "Checked", "Outcome", "Verifier", "build_verifier",
            "default_verifier", "verifier_for"]
 
 

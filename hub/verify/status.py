@@ -44,6 +44,7 @@ class StatusCache:
     def __init__(self, directory: Path | str | None):
         self.directory = Path(directory) if directory else None
         self._parsed: dict[str, object] = {}
+        self.bits: dict[str, bytes] = {}        # decompressed bitstrings, per list URL
 
     def path_for(self, url: str) -> Path | None:
         if self.directory is None:
@@ -75,6 +76,7 @@ class StatusCache:
         tmp.write_bytes(data)
         tmp.replace(p)
         self._parsed.pop(url, None)
+        self.bits.pop(url, None)
         return p
 
 
@@ -126,7 +128,10 @@ def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache) -
         return StatusResult("unknown", f"cached status list {url} is for another statusPurpose")
     try:
         index = int(entry.get("statusListIndex"))
-        bits = _bits(subject.get("encodedList"), legacy=entry.get("type") == "StatusList2021Entry")
+        bits = cache.bits.get(url)
+        if bits is None:
+            bits = cache.bits[url] = _bits(subject.get("encodedList"),
+                                           legacy=entry.get("type") == "StatusList2021Entry")
     except (TypeError, ValueError) as e:
         return StatusResult("unknown", f"cannot read status list {url} ({e})")
     if index < 0 or index // 8 >= len(bits):

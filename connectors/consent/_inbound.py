@@ -15,6 +15,12 @@ Columns (CSV header, or keys of a JSON object); names are matched case-insensiti
   valid_until    optional ISO date or date-time
   jurisdiction   the learner's data-protection jurisdiction (ISO 3166-1/-2); default: the
                  source's jurisdiction (--jurisdiction / the HTTP token's)
+  given_by       optional: the register's reference of the person who gave it (never a name)
+  capacity       optional: learner | parent_guardian | legal_representative (who consents for
+                 a child, where the law says so, is checked by the policy engine)
+  notice_version optional: version of the privacy notice shown
+  recipient_countries  optional ISO 3166-1 alpha-2 codes named in the consent (separated like
+                 purposes); empty = no country named
 
 The format is sniffed from the content: '{' or '[' first means JSON (one object, an array of
 objects, or JSON Lines), anything else CSV (UTF-8, comma separated, header row first).
@@ -36,7 +42,9 @@ from hub.sdk.limits import check_json_limits, load_json_document, read_bounded
 
 UTC = dt.timezone.utc
 COLUMNS = ("consent_id", "action", "timestamp", "id_scheme", "id_value", "email", "given_names",
-           "family_name", "birth_date", "purposes", "partners", "valid_until", "jurisdiction")
+           "family_name", "birth_date", "purposes", "partners", "valid_until", "jurisdiction",
+           "given_by", "capacity", "notice_version", "recipient_countries")
+CAPACITIES = ("learner", "parent_guardian", "legal_representative")
 _SPLIT = re.compile(r"[;|,]")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _JURIS = re.compile(r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")
@@ -131,7 +139,25 @@ def to_event(row: dict, ctx: DecodeContext) -> dict:
     until = row.get("valid_until")
     return {"header": header, "consent_id": cid, "learner": learner, "purposes": purposes,
             "partners": _list(row.get("partners"), "partners"),
-            "valid_until": _ts(until, "valid_until") if until else None}
+            "valid_until": _ts(until, "valid_until") if until else None, **_provenance(row)}
+
+
+def _provenance(row: dict) -> dict:
+    """Who gave a recorded consent, in what capacity, under which notice, naming which countries."""
+    by, cap, notice = _str(row, "given_by"), _str(row, "capacity"), _str(row, "notice_version")
+    for k, v in (("given_by", by), ("notice_version", notice)):
+        if v is not None and len(v) > 200:
+            raise DecodeError(f"{k} is longer than 200 characters", field=k)
+    if cap is not None and cap.lower() not in CAPACITIES:
+        raise DecodeError("capacity must be one of " + ", ".join(CAPACITIES), field="capacity")
+    raw = row.get("recipient_countries")
+    raw = [x.lower() if isinstance(x, str) else x for x in raw] if isinstance(raw, list) else \
+        (raw.lower() if isinstance(raw, str) else raw)
+    countries = [c.upper() for c in _list(raw, "recipient_countries")]
+    if any(not re.fullmatch(r"[A-Z]{2}", c) for c in countries):
+        raise DecodeError("recipient_countries must be ISO 3166-1 alpha-2 codes", field="recipient_countries")
+    return {"given_by": by, "given_by_capacity": cap.lower() if cap else None, "notice_version": notice,
+            "recipient_countries": countries}
 
 
 class ConsentRegisterInbound(Inbound):

@@ -79,12 +79,17 @@ def read_event(path: Path, line: int | None) -> dict:
               help="Privacy rules directory (default: mappings/privacy).")
 @click.option("--purpose", help="Purpose of the transfer (default: the partner's first purpose).")
 @click.option("--consent", "consents", multiple=True, help="A recorded consent id that covers this transfer (repeatable).")
-@click.option("--instrument", "instruments", multiple=True, help="An extra instrument id '<kind>:<ref>' (repeatable).")
+@click.option("--consent-by", "consent_by", type=click.Choice(["learner", "parent_guardian", "legal_representative"]),
+              help="Capacity in which the --consent ids were given (default: not recorded; such a consent "
+                   "does not count for a child where the law says who consents for children).")
+@click.option("--instrument", "instruments", multiple=True,
+              help="An extra instrument id '<kind>:<ref>' (repeatable); counts only if the instrument register "
+                   "(mappings/privacy/instruments/) says it covers this exporter, partner, purpose and date.")
 @click.option("--authorisation", "authorisations", multiple=True, help="An authorisation id '<kind>:<ref>' (repeatable).")
 @click.option("--at", "at", help="Decide as on this date (YYYY-MM-DD; default today).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object {action, rules, legal_basis, removed_categories, event, …}.")
 @run_guarded
-def explain(event_file, line, partner_id, partners_dir, rules_dir, purpose, consents, instruments,
+def explain(event_file, line, partner_id, partners_dir, rules_dir, purpose, consents, consent_by, instruments,
             authorisations, at, as_json):
     """Show what the router would decide for one event and one partner, and why.
 
@@ -107,7 +112,8 @@ def explain(event_file, line, partner_id, partners_dir, rules_dir, purpose, cons
         raise ConfigError(f"unknown partner {partner_id!r}; known: {', '.join(sorted(partners)) or '(none)'}")
     partner = partners[partner_id]
     engine = PolicyEngine.load(_rules_dir(rules_dir), pseudonym_keys=PseudonymKeys.from_settings(_settings()))
-    evidence = Evidence(frozenset(consents), frozenset(instruments), frozenset(authorisations))
+    evidence = Evidence(frozenset(consents), frozenset(instruments), frozenset(authorisations),
+                        tuple((c, consent_by) for c in sorted(consents)) if consent_by else ())
     d = engine.decide(event, partner, purpose=purpose, at=when, evidence=evidence)
     if as_json:
         click.echo(json.dumps(d.explain_json(), ensure_ascii=False))
@@ -144,6 +150,8 @@ def render(d, event, partner, engine, at) -> str:
         out.append(f"  removed before sending: {', '.join(d.removed_categories)}")
     if d.pseudonymised_categories:
         out.append(f"  pseudonymised for this partner: {', '.join(d.pseudonymised_categories)}")
+    if d.relied_on:
+        out.append(f"  relied on: {', '.join(d.relied_on)}")
     for n in d.notes:
         out.append(f"  note: {n}")
     out.append("  legal basis: " + ("; ".join(d.legal_basis) or "(none)"))

@@ -302,7 +302,7 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
     from hub.routing.consent import JOIN_KIND_HEADER, JoinProcessor
     if core.learner_secret is None:
         return
-    proc = JoinProcessor(settings, core.serde)
+    proc = JoinProcessor(settings, core.serde, {pid: p.country for pid, p in core.partners.items()})
     joins = app.Table("consent_joins", default=None, partitions=settings.partitions,
                       key_type=str)   # json changelog (faust's default for non-bytes values)
     topic = app.topic(settings.topic("consent-join"), key_type=bytes, value_type=bytes,

@@ -113,17 +113,23 @@ def _iso(v: dt.datetime | None) -> str | None:
     return v.astimezone(UTC).isoformat(timespec="milliseconds") if isinstance(v, dt.datetime) else v
 
 
-def covers(consent: dict, partner_id: str, purpose: str | None, at: dt.datetime) -> bool:
+def covers(consent: dict, partner_id: str, purpose: str | None, at: dt.datetime,
+           partner_country: str | None = None) -> bool:
     """Does a stored consent cover a transfer to `partner_id` for `purpose` at `at`?
 
     Purposes must match (a consent names its purposes; an empty list covers nothing); an empty
-    partner list means any partner; a withdrawn or expired consent covers nothing."""
+    partner list means any partner; a consent naming recipient countries covers only a partner
+    in one of them (a partner whose country is not known is not covered); a withdrawn or
+    expired consent covers nothing."""
     if consent.get("withdrawn"):
         return False
     until = _ts(consent.get("valid_until"))
     if until is not None and at >= until:
         return False
     if purpose is None or purpose not in (consent.get("purposes") or []):
+        return False
+    countries = consent.get("recipient_countries") or []
+    if countries and partner_country not in countries:
         return False
     partners = consent.get("partners") or []
     return not partners or partner_id in partners
@@ -138,6 +144,8 @@ def new_entry(partition: int) -> dict:
 def consent_from_event(ev: dict) -> dict:
     return {"purposes": list(ev.get("purposes") or []), "partners": list(ev.get("partners") or []),
             "valid_until": _iso(ev.get("valid_until")), "withdrawn": False,
+            "capacity": ev.get("given_by_capacity"), "recipient_countries": list(ev.get("recipient_countries") or []),
+            "notice_version": ev.get("notice_version"),
             "event_id": ev["header"]["event_id"], "released": {}}
 
 
@@ -164,26 +172,38 @@ def request(kind: str, *, held_id: str | None, event_id: str, event_type: str, p
 Out = tuple[bytes | None, dict]     # (Kafka key for <prefix>.release, ReleaseRequest)
 
 
-def _release(hid: str, w: dict, cid: str, now: dt.datetime) -> Out:
+def consent_evidence_ids(cid: str, consent: dict) -> list[str]:
+    """Evidence ids of a consent for a release request: 'consent:<id>', and the capacity it was
+    given in as 'consent-by:<capacity>:<id>' when recorded (the engine honours a child's
+    consent only in the capacity the law names)."""
+    out = [f"consent:{cid}"]
+    if consent.get("capacity"):
+        out.append(f"consent-by:{consent['capacity']}:{cid}")
+    return out
+
+
+def _release(hid: str, w: dict, cid: str, now: dt.datetime, consent: dict | None = None) -> Out:
     key = base64.b64decode(w["key"]) if w.get("key") else None
     return key, request("release", held_id=hid, event_id=w["event_id"], event_type=w["event_type"],
-                        partner_id=w["partner"], evidence_ids=[f"consent:{cid}"],
+                        partner_id=w["partner"], evidence_ids=consent_evidence_ids(cid, consent or {}),
                         reason="consent recorded", by="consent-join", now=now, purpose=w.get("purpose"),
                         rule_ids=w.get("rule_ids") or (), event=base64.b64decode(w["event"]))
 
 
-def _match(entry: dict, hid: str, w: dict, now: dt.datetime) -> list[Out]:
-    """Release `w` under the first consent of the entry that covers it (at most once per consent)."""
+def _match(entry: dict, hid: str, w: dict, now: dt.datetime, countries: dict | None = None) -> list[Out]:
+    """Release `w` under the first consent of the entry that covers it (at most once per consent).
+    `countries` maps partner ids to their country (for consents that name recipient countries)."""
     if "consent" not in w["waiting_for"]:
         return []
     for cid, c in sorted(entry["consents"].items()):
-        if cid in w["requested"] or not covers(c, w["partner"], w.get("purpose"), now):
+        if cid in w["requested"] or not covers(c, w["partner"], w.get("purpose"), now,
+                                                (countries or {}).get(w["partner"])):
             continue
         w["requested"].append(cid)
         c["released"].setdefault(w["partner"], [])
         if w["event_id"] not in c["released"][w["partner"]]:
             c["released"][w["partner"]].append(w["event_id"])
-        out = [_release(hid, w, cid, now)]
+        out = [_release(hid, w, cid, now, c)]
         if set(w["waiting_for"]) <= {"consent"}:
             # consent was all it waited for: the router releases it; nothing left to expire here
             entry["waiting"].pop(hid, None)
@@ -191,7 +211,7 @@ def _match(entry: dict, hid: str, w: dict, now: dt.datetime) -> list[Out]:
     return []
 
 
-def on_consent(entry: dict, ev: dict, now: dt.datetime) -> list[Out]:
+def on_consent(entry: dict, ev: dict, now: dt.datetime, countries: dict | None = None) -> list[Out]:
     """A ConsentRecorded reached its learner key: store it and release the holds it covers."""
     cid = ev["consent_id"]
     old = entry["consents"].get(cid)
@@ -203,7 +223,7 @@ def on_consent(entry: dict, ev: dict, now: dt.datetime) -> list[Out]:
     entry["consents"][cid] = c
     out: list[Out] = []
     for hid, w in sorted(entry["waiting"].items()):
-        out += _match(entry, hid, w, now)
+        out += _match(entry, hid, w, now, countries)
     return out
 
 
@@ -212,13 +232,14 @@ def on_alias(entry: dict, ev: dict, keys: list[str]) -> None:
     entry["alias"] = sorted(set(entry.get("alias") or []) | set(keys))
 
 
-def on_held(entry: dict, hid: str, rec: dict, subject_key: bytes | None, now: dt.datetime) -> list[Out]:
+def on_held(entry: dict, hid: str, rec: dict, subject_key: bytes | None, now: dt.datetime,
+            countries: dict | None = None) -> list[Out]:
     """A HeldRecord reached a learner key: release it at once if a consent covers it, else wait."""
     if hid in entry["waiting"]:
         return []                         # replay of a hold we already track
     w = held_from_record(rec, subject_key)
     entry["waiting"][hid] = w
-    return _match(entry, hid, w, now)
+    return _match(entry, hid, w, now, countries)
 
 
 def on_withdrawal(entry: dict, ev: dict, now: dt.datetime, withdrawal_bytes: bytes) -> list[Out]:
@@ -277,8 +298,9 @@ class JoinProcessor:
     (release requests on <prefix>.release; alias hops back onto <prefix>.consent-join).
     """
 
-    def __init__(self, settings, serde):
+    def __init__(self, settings, serde, partner_countries: dict[str, str] | None = None):
         self.serde = serde
+        self.countries = dict(partner_countries or {})
         self.t_release = settings.topic("release")
         self.t_join = settings.topic("consent-join")
 
@@ -295,10 +317,10 @@ class JoinProcessor:
         if kind == "held":
             _, rec = self.serde.decode(value)
             sk = h.get(SUBJECT_KEY_HEADER)
-            reqs = on_held(entry, rec["held_id"], rec, base64.b64decode(sk) if sk else None, now)
+            reqs = on_held(entry, rec["held_id"], rec, base64.b64decode(sk) if sk else None, now, self.countries)
         elif kind == "consent":
             _, ev = self.serde.decode(value)
-            reqs = on_consent(entry, ev, now)
+            reqs = on_consent(entry, ev, now, self.countries)
         elif kind == "alias":
             _, ev = self.serde.decode(value)
             on_alias(entry, ev, [x for x in (h.get("nqfhub.join.keys") or "").split(",") if x])

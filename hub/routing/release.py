@@ -75,13 +75,20 @@ __all__ = ["check_evidence", "request_release", "request_expire"]
 def _evidence(partner_evidence, evidence_ids):
     from hub.routing.policy import Evidence
     sets: dict[str, set] = {"consent": set(), "instrument": set(), "authorisation": set()}
+    given_by: dict[str, str] = dict(partner_evidence.consent_given_by)
     for e in evidence_ids:
         kind, _, ref = e.partition(":")
-        if kind in sets and ref:
+        if kind == "consent-by":               # consent-by:<capacity>:<consent id> (hub.routing.consent)
+            capacity, _, cid = ref.partition(":")
+            if capacity and cid:
+                given_by[cid] = capacity
+        elif kind in sets and ref:
             sets[kind].add(ref)
-    return Evidence(consent_ids=partner_evidence.consent_ids | frozenset(sets["consent"]),
+    consents = partner_evidence.consent_ids | frozenset(sets["consent"])
+    return Evidence(consent_ids=consents,
                     instrument_ids=partner_evidence.instrument_ids | frozenset(sets["instrument"]),
-                    authorisation_ids=partner_evidence.authorisation_ids | frozenset(sets["authorisation"]))
+                    authorisation_ids=partner_evidence.authorisation_ids | frozenset(sets["authorisation"]),
+                    consent_given_by=tuple(sorted((c, b) for c, b in given_by.items() if c in consents)))
 
 
 IDENTITY = ("given_names", "family_name", "birth_date", "national_ids", "email")

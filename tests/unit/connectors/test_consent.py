@@ -62,3 +62,26 @@ def test_same_register_gives_same_event_ids():
     data = (DATA / "consent" / "good" / "register.csv").read_bytes()
     assert [i.event["header"]["event_id"] for i in _decode(data)] == \
         [i.event["header"]["event_id"] for i in _decode(data)]
+
+
+def test_provenance_columns_become_consent_fields_and_survive_avro():
+    from hub.serde import default_serde
+    csv_ = (b"consent_id,timestamp,email,purposes,given_by,capacity,notice_version,recipient_countries\n"
+            b"c-1,2026-01-01,a.b@example.org,recognition,guardian-77,Parent_Guardian,notice-2026-03,gb;de\n"
+            b"c-2,2026-01-01,a.b@example.org,recognition,,,,\n")
+    a, b = _decode(csv_)
+    ev = a.event
+    assert (ev["given_by"], ev["given_by_capacity"], ev["notice_version"], ev["recipient_countries"]) == \
+        ("guardian-77", "parent_guardian", "notice-2026-03", ["DE", "GB"])
+    assert (b.event["given_by_capacity"], b.event["recipient_countries"]) == (None, [])
+    serde = default_serde()
+    assert serde.decode(serde.encode(ev))[1]["given_by_capacity"] == "parent_guardian"
+
+
+def test_bad_provenance_is_a_located_error_without_the_value():
+    csv_ = (b"consent_id,timestamp,email,purposes,capacity,recipient_countries\n"
+            b"c-1,2026-01-01,a.b@example.org,recognition,grandmother,\n"
+            b"c-2,2026-01-01,a.b@example.org,recognition,learner,Germany\n")
+    errs = [i for i in _decode(csv_) if isinstance(i, DecodeError)]
+    assert [e.location.field for e in errs] == ["capacity", "recipient_countries"]
+    assert all("grandmother" not in str(e) and "Germany" not in str(e) for e in errs)

@@ -179,3 +179,32 @@ def test_parse_duration():
     assert C.parse_duration("90") == dt.timedelta(seconds=90)
     with pytest.raises(ConfigError):
         C.parse_duration("soon")
+
+
+# ---- consent provenance (issue 12 item 6) -------------------------------------------------
+def test_a_consent_naming_countries_covers_only_partners_there():
+    c = C.consent_from_event({**consent_event(partners=()), "recipient_countries": ["GB"],
+                              "given_by_capacity": "parent_guardian", "notice_version": "n-2026-03"})
+    assert c["capacity"] == "parent_guardian" and c["notice_version"] == "n-2026-03"
+    assert C.covers(c, "uk-centre", "recognition", NOW, "GB")
+    assert not C.covers(c, "de-uni", "recognition", NOW, "DE")
+    assert not C.covers(c, "de-uni", "recognition", NOW, None)       # country unknown: not covered
+    legacy = C.consent_from_event(consent_event(partners=()))
+    assert C.covers(legacy, "de-uni", "recognition", NOW, "DE")
+
+
+def test_release_requests_carry_the_capacity_and_the_router_reads_it():
+    from hub.routing.policy import Evidence
+    from hub.routing.release import _evidence
+    e = C.new_entry(0)
+    C.on_held(e, "h-1", held(partner="uk-centre"), b"cred-1", NOW, {"uk-centre": "GB"})
+    (key, req), = C.on_consent(e, {**consent_event(partners=()), "given_by_capacity": "parent_guardian",
+                                   "recipient_countries": ["GB"]}, NOW, {"uk-centre": "GB"})
+    assert req["evidence_ids"] == ["consent-by:parent_guardian:c-1", "consent:c-1"]
+    ev = _evidence(Evidence(), req["evidence_ids"])
+    assert ev.consent_ids == {"c-1"} and ev.consent_given_by == (("c-1", "parent_guardian"),)
+    # a hold for a partner in a country the consent does not name is not released
+    e2 = C.new_entry(0)
+    C.on_held(e2, "h-2", held(hid="h-2", partner="de-uni"), b"cred-1", NOW, {"de-uni": "DE"})
+    assert C.on_consent(e2, {**consent_event(partners=()), "recipient_countries": ["GB"]}, NOW,
+                        {"de-uni": "DE"}) == []

@@ -70,6 +70,20 @@ class Settings:
     retention_held_ms: int = 90 * 86_400_000            # longer than the 30-day hold TTL
     retention_partner_ms: int = 14 * 86_400_000         # partners consuming their topic directly
     retention_deadletter_ms: int = 30 * 86_400_000      # time to inspect and replay dead letters
+    # ---- Kafka client security (every client: librdkafka, faust/aiokafka; hub.runtime.security)
+    security_protocol: str = "PLAINTEXT"  # PLAINTEXT | SSL | SASL_PLAINTEXT | SASL_SSL
+    sasl_mechanism: str | None = None     # SCRAM-SHA-512 | SCRAM-SHA-256 | PLAIN | OAUTHBEARER
+    sasl_username: str | None = None
+    sasl_password: str | None = field(default=None, repr=False)          # secret
+    sasl_password_file: Path | None = None                                # or: the secret in a file
+    sasl_oauthbearer_token_url: str | None = None  # OAUTHBEARER: OIDC client-credentials grant
+    sasl_oauthbearer_client_id: str | None = None
+    sasl_oauthbearer_client_secret: str | None = field(default=None, repr=False)  # secret
+    sasl_oauthbearer_scope: str | None = None
+    ssl_ca_file: Path | None = None       # trust anchors (PEM); default: the system's
+    ssl_cert_file: Path | None = None     # client certificate (PEM) for mutual TLS
+    ssl_key_file: Path | None = None
+    ssl_key_password: str | None = field(default=None, repr=False)       # secret
 
     # ---- derived -------------------------------------------------------------------------
     @property
@@ -97,7 +111,9 @@ class Settings:
         return f"{self.topic_prefix}.{name}"
 
     def public(self) -> dict:
-        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
+        """Every setting except the secrets (SECRET_SETTINGS): safe to print and log."""
+        d = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()
+             if k not in SECRET_SETTINGS}
         d["consumer_profile"] = self.consumer_profile.name
         return d
 
@@ -106,6 +122,7 @@ class Settings:
 
 
 _FIELD_TYPES = {f.name: f.type for f in fields(Settings)}
+SECRET_SETTINGS = frozenset({"sasl_password", "sasl_oauthbearer_client_secret", "ssl_key_password"})
 
 
 def _coerce(key: str, value):
@@ -158,6 +175,8 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     values.update({k: v for k, v in overrides.items() if v is not None})
     s = Settings(**values)
     s.consumer_profile  # validate profile name early
+    from hub.runtime.security import check_security
+    check_security(s)
     return s
 
 

@@ -18,6 +18,7 @@ from hub.errors import ConfigError, HubError
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("hub.cli.demo", "Run the whole hub end to end on the embedded broker and summarise."),
     "broker": ("hub.cli.broker", "Start, stop or inspect the embedded Kafka-compatible broker."),
+    "cluster": ("hub.cli.cluster", "Start or stop a local 3-node Apache Kafka cluster (SASL_SSL, ACLs) for tests."),
     "topics": ("hub.cli.topics", "Create the hub's topics (prefix from settings)."),
     "connectors": ("hub.cli.connectors", "List installed connectors and their roles."),
     "convert": ("hub.cli.convert", "Decode files with an inbound connector to canonical JSON (no Kafka)."),

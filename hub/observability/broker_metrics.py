@@ -36,7 +36,9 @@ class BrokerCollector(Collector):
         if bootstrap:
             try:
                 from confluent_kafka.admin import AdminClient
-                md = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0,
+
+                from hub.runtime.security import librdkafka
+                md = AdminClient({"bootstrap.servers": bootstrap, "log_level": 0, **librdkafka(self.settings),
                                   "socket.timeout.ms": int(self.timeout_s * 1000)}).list_topics(timeout=self.timeout_s)
                 ok = len(md.brokers) > 0
                 own = [t for t in md.topics if t.startswith(self.settings.topic_prefix + ".")]

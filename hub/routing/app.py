@@ -94,6 +94,10 @@ def faust_settings(settings: Settings, app_id: str) -> dict:
     datadir = Path(settings.home) / "faust" / app_id
     datadir.mkdir(parents=True, exist_ok=True)
     conf["datadir"] = str(datadir)
+    from hub.runtime.security import faust_credentials
+    creds = faust_credentials(settings)
+    if creds is not None:
+        conf["broker_credentials"] = creds
     return conf
 
 

@@ -91,11 +91,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def _answers(bootstrap: str, timeout: float = 2.0) -> bool:
+def _answers(bootstrap: str, timeout: float = 2.0, security: dict | None = None) -> bool:
     from confluent_kafka.admin import AdminClient
     try:
         md = AdminClient({"bootstrap.servers": bootstrap, "socket.timeout.ms": int(timeout * 1000),
-                          "log_level": 0}).list_topics(timeout=timeout)
+                          "log_level": 0, **(security or {})}).list_topics(timeout=timeout)
         return md is not None and len(md.brokers) > 0
     except Exception:  # KafkaException while the broker boots
         return False
@@ -184,8 +184,9 @@ def stop(settings: Settings) -> bool:
 
 def status(settings: Settings) -> dict:
     if settings.bootstrap:
+        from hub.runtime.security import librdkafka
         return {"mode": "external", "bootstrap": settings.bootstrap,
-                "reachable": _answers(settings.bootstrap)}
+                "reachable": _answers(settings.bootstrap, security=librdkafka(settings))}
     st = read_state(settings)
     if not st or not st.alive:
         return {"mode": "embedded", "running": False}

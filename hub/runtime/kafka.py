@@ -1,8 +1,11 @@
-"""confluent-kafka client configuration from Settings, with the consumer-timeout profile applied."""
+"""confluent-kafka client configuration from Settings: bootstrap, the security settings
+(hub.runtime.security) and, for consumers, the consumer-timeout profile. Every confluent-kafka
+client of the hub is built from one of these three functions."""
 from __future__ import annotations
 
 from hub.config import Settings
 from hub.runtime.broker import bootstrap_servers
+from hub.runtime.security import librdkafka
 
 
 def producer_config(settings: Settings, **extra) -> dict:
@@ -18,6 +21,7 @@ def producer_config(settings: Settings, **extra) -> dict:
         # whoever produces it, so topics keyed by credential id stay co-partitioned
         "partitioner": "murmur2_random",
         "log_level": 3,
+        **librdkafka(settings),
     }
     cfg.update(extra)
     return cfg
@@ -34,13 +38,14 @@ def consumer_config(settings: Settings, group: str, **extra) -> dict:
         "isolation.level": "read_committed",
         "log_level": 3,
         **settings.consumer_profile.librdkafka(),
+        **librdkafka(settings),
     }
     cfg.update(extra)
     return cfg
 
 
 def admin_config(settings: Settings) -> dict:
-    return {"bootstrap.servers": bootstrap_servers(settings), "log_level": 3}
+    return {"bootstrap.servers": bootstrap_servers(settings), "log_level": 3, **librdkafka(settings)}
 
 
 def produce(producer, topic: str, value: bytes, key: bytes | None = None, headers=None, *,

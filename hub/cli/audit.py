@@ -132,7 +132,8 @@ def trace_steps(settings, event_id: str, serde) -> list[dict]:
     from hub.observability.reading import TopicReader, header_map
     from hub.observability.trace import _matches, step, trace_id_of
     stages = {settings.topic("audit"): "decision", settings.topic("held"): "held",
-              settings.topic("release"): "release_request", settings.topic("delivery"): "delivery",
+              settings.topic("release"): "release_request", settings.topic("release.auto"): "release_request",
+              settings.topic("delivery"): "delivery",
               settings.topic("deadletter"): "dead_letter"}
     tid = trace_id_of(event_id)
     out = []

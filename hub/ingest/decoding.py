@@ -36,6 +36,34 @@ def make_context(connector: Inbound, *, authority: str | None = None,
                          authenticated=authenticated)
 
 
+# a dead letter carries the document it could not parse; Kafka's default record limit is 1 MB,
+# so longer documents keep their first DEAD_LETTER_MAX_RAW bytes and say how long they were
+DEAD_LETTER_MAX_RAW = 900 * 1024
+
+
+def with_document_bytes(err: DecodeError, sources: list[Source],
+                        current: list[Source] | None = None) -> DecodeError:
+    """A document-level error (no record number) without bytes gets the bytes of the document
+    it names (or of the source being decoded), so its dead letter keeps what the sender sent; when the
+    document is longer than DEAD_LETTER_MAX_RAW, `err.raw_size` records its full size."""
+    if err.raw or err.location.record is not None:
+        return err
+    named = [s for s in sources if s.name == err.location.file]
+    current = current or sources
+    src = named[0] if named else (current[0] if len(current) == 1 else None)
+    if src is None:
+        return err
+    try:
+        with src.open() as f:
+            data = f.read(DEAD_LETTER_MAX_RAW + 1)
+    except OSError:
+        return err
+    err.raw = data[:DEAD_LETTER_MAX_RAW]
+    if len(data) > DEAD_LETTER_MAX_RAW:
+        err.raw_size = src.size
+    return err
+
+
 def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext,
                    serde: Serde | None = None) -> Iterator[tuple[Decoded | DecodeError, bytes | None]]:
     """Yield (item, encoded bytes or None). Events that do not fit their schema become errors.
@@ -44,7 +72,8 @@ def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext
     than Python's int max_str_digits, a RecursionError from deep nesting, a csv.Error ...) ends
     its document with one located DecodeError naming the exception class, never with a crash:
     the rest of the load goes on. Configuration errors (ConfigError, e.g. no CSV mapping) and
-    broker errors still propagate: they concern the whole load, not one document."""
+    broker errors still propagate: they concern the whole load, not one document. Errors about
+    a whole document carry its bytes (with_document_bytes), so its dead letter keeps them."""
     serde = serde or default_serde()
     if connector.multi_file:     # a load decoded together: name the file only when there is one
         runs = [(connector.decode_many(sources, ctx), sources)]
@@ -54,7 +83,7 @@ def decode_sources(connector: Inbound, sources: list[Source], ctx: DecodeContext
         file = of[0].name if len(of) == 1 else None
         for item in _guarded(it, of):
             if isinstance(item, DecodeError):
-                yield item, None
+                yield with_document_bytes(item, sources, of), None
                 continue
             bad = header_id_problems(item.event.get("header") or {})
             if not bad and ctx.authenticated is not None:   # the authority sets the source

@@ -87,9 +87,12 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
             if on_error:
                 on_error(item)
             src = str(item.location)
+            size = getattr(item, "raw_size", None)     # the document was longer than kept
             produce(producer, dlq, item.raw or b"", None,
                     dlq_headers(stage="ingest", error=item, reason_class="decode",
-                                connector=connector, source=src), on_delivery=acked)
+                                connector=connector, source=src,
+                                extra={"raw.truncated_from": size} if size else None),
+                    on_delivery=acked)
         else:
             ev = item.event
             produce(producer, ingress, data, subject_key(ev).encode(),

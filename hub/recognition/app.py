@@ -61,7 +61,8 @@ def make_app(settings: Settings, *, wait_s: float | None = None, batch: int = 50
     from aiokafka.partitioner import murmur2
     # table writes pick their changelog partition from "the event being processed" (a context
     # variable); take_events() yields a batch, so it is set per event, as in the router
-    from faust.streams import _current_event
+    from hub.runtime.faust_patches import current_event
+    _current_event = current_event()
 
     from hub.recognition.processor import RecognitionTables, build_core
     from hub.routing.app import OutputProducer

@@ -30,36 +30,10 @@ log = logging.getLogger("nqfhub.router")
 from hub.runtime.crash import exit_loudly
 
 
-FETCH_MAX_WAIT_MS = 100
-TABLE_WRITE_BUFFER = 10000
-
-
 def tune_faust() -> None:
-    """Two process-wide adjustments of faust 0.15 internals, each measured:
-
-    - faust hard-codes aiokafka's fetch_max_wait_ms=1500 (faust/transport/drivers/aiokafka.py).
-      aiokafka keeps one fetch in flight per broker; when it asks only for partitions with no
-      new data the broker holds it up to that long, and every partition waits behind it
-      (embedded broker: 0.5-1.3 s stalls; consume-only throughput +41 % with 100 ms).
-    - table writes wait in faust's ProducerBuffer, which logs a warning and drains whenever it
-      holds more than 100 messages; a batch of 1000 events writes up to that many rows, so the
-      log filled with "producer buffer full" while nothing was wrong.
-    """
-    from faust.transport import producer as fp
-    fp.ProducerBuffer.max_messages = TABLE_WRITE_BUFFER
-    from faust.transport.drivers import aiokafka as drv
-    cls = drv.AIOKafkaConsumerThread
-    if getattr(cls, "_nqfhub_fetch_wait", False):
-        return
-    original = cls._create_worker_consumer
-
-    def create(self, transport):
-        consumer = original(self, transport)
-        consumer._fetch_max_wait_ms = FETCH_MAX_WAIT_MS
-        return consumer
-
-    cls._create_worker_consumer = create
-    cls._nqfhub_fetch_wait = True
+    """faust internals the workers patch: hub.runtime.faust_patches (checked, then applied)."""
+    from hub.runtime import faust_patches
+    faust_patches.apply()
 
 
 def faust_settings(settings: Settings, app_id: str) -> dict:
@@ -173,7 +147,8 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     import faust
     # faust keeps "the event being processed" in a context variable that table writes read to
     # pick their changelog partition; take_events() yields a batch, so we set it per event
-    from faust.streams import _current_event
+    from hub.runtime.faust_patches import current_event
+    _current_event = current_event()
 
     from hub.routing.router import build_core
 
@@ -184,9 +159,11 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     # canonical events from connectors and decisions from the recognition processor; both are
     # keyed by credential id (murmur2 partitioner everywhere), so they are co-partitioned with
     # the recipients table that drives revocation push
-    # <prefix>.release (release requests) is keyed by credential id too
+    # <prefix>.release (the operator's release requests) and <prefix>.release.auto (the consent
+    # join's) are keyed by credential id too
     source = app.topic(settings.topic("ingress"), settings.topic("recognition"), settings.topic("release"),
-                       key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw")
+                       settings.topic("release.auto"), key_type=bytes, value_type=bytes,
+                       key_serializer="raw", value_serializer="raw")
     # values are JSON (faust's default for non-bytes values); a value_type of list/dict breaks
     # faust's changelog recovery ("type object 'list' has no attribute 'from_data'")
     recipients = app.Table("recipients", default=None, partitions=settings.partitions, key_type=str)
@@ -253,7 +230,7 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
 
     chain = ChainWriter()
     closed = app.Table("closed_holds", default=None, partitions=settings.partitions, key_type=str)
-    t_release, t_audit = settings.topic("release"), settings.topic("audit")
+    t_release, t_audit = (settings.topic("release"), settings.topic("release.auto")), settings.topic("audit")
 
     @app.on_partitions_revoked.connect
     async def _revoked(sender, revoked, **kw):
@@ -271,7 +248,7 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
                 None, _tail_and_keys, settings, t_audit, p, core.serde)
             chain.recover(p, tail, public_keys=keys)   # AuditChainError: stop, never extend a bad chain
         origin = (msg.topic, p, msg.offset)
-        if msg.topic == t_release:
+        if msg.topic in t_release:
             return core.release(msg.value, msg.key, origin, closed, recipients, chain=chain)
         return core.route(msg.value, msg.key, origin, recipients, chain=chain)
 
@@ -300,9 +277,9 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
     """The consent-join agent and its expiry timer (hub.routing.consent.JoinProcessor)."""
     import datetime as dt
 
-    from faust.streams import _current_event
-
     from hub.errors import RecordError
+    from hub.runtime.faust_patches import current_event
+    _current_event = current_event()
     from hub.routing.consent import JOIN_KIND_HEADER, JoinProcessor
     if core.learner_secret is None:
         return
@@ -335,13 +312,27 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
         except BaseException as e:  # noqa: BLE001 - any failure must take the process down
             exit_loudly("consent-join agent", e)
 
-    @app.timer(sweep_interval)
+    app.timer(sweep_interval)(expiry_tick(out_producer, t_join, settings.partitions))
+
+
+def expiry_tick(out_producer, t_join: str, partitions: int):
+    """The consent-join expiry timer's body: a tick record per partition, so the owner of each
+    partition sweeps its expired holds inside the stream (where table writes have an event and
+    so a changelog partition). A tick that cannot be queued takes the worker down loudly
+    (hub.runtime.crash): faust would log a failing timer and keep running, and holds would
+    then never expire."""
+    from hub.routing.consent import JOIN_KIND_HEADER
+    from hub.routing.router import Output
+
     async def expiry_ticks():
-        # a tick per partition: the owner of the partition sweeps its holds inside the stream,
-        # where table writes have an event (and so a changelog partition)
-        from hub.routing.router import Output
-        out_producer.produce_all([Output(t_join, None, b"", [(JOIN_KIND_HEADER, b"tick")], p)
-                                  for p in range(settings.partitions)])
+        try:
+            out_producer.produce_all([Output(t_join, None, b"", [(JOIN_KIND_HEADER, b"tick")], p)
+                                      for p in range(partitions)])
+        except asyncio.CancelledError:
+            raise
+        except BaseException as e:  # noqa: BLE001 - a timer that fails must not fail silently
+            exit_loudly("consent expiry timer", e)
+    return expiry_ticks
 
 
 def run_worker(app, loglevel: str = "warning") -> None:

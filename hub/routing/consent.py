@@ -295,13 +295,13 @@ class JoinProcessor:
     `table` is the faust table of join entries (a dict in tests); the agent sets the current
     event before calling `step`, so every write goes to this record's changelog partition, and
     sweeps only entries whose partition (`p`) is the tick's. Returns the Outputs to produce
-    (release requests on <prefix>.release; alias hops back onto <prefix>.consent-join).
+    (release requests on <prefix>.release.auto; alias hops back onto <prefix>.consent-join).
     """
 
     def __init__(self, settings, serde, partner_countries: dict[str, str] | None = None):
         self.serde = serde
         self.countries = dict(partner_countries or {})
-        self.t_release = settings.topic("release")
+        self.t_release = settings.topic("release.auto")    # the router's own requests
         self.t_join = settings.topic("consent-join")
 
     def step(self, table, key: bytes | None, partition: int, value: bytes, headers, now: dt.datetime):

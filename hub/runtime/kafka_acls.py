@@ -4,7 +4,8 @@
 cluster and `nqf-hub cluster acls` prints it for a production cluster (as `kafka-acls.sh` lines).
 
 Who may write what (the guarantees the ACL tests check):
-- only `router` writes `<p>.audit`, `<p>.held`, `<p>.partner.*` and `<p>.consent-join`;
+- only `router` writes `<p>.audit`, `<p>.held`, `<p>.partner.*`, `<p>.consent-join` and
+  `<p>.release.auto` (its own release requests: consent arrived, hold expired, withdrawal);
 - only `ingest` (serve and the ingest CLI) writes `<p>.ingress`;
 - only `operator` writes `<p>.release`;
 - `recognition` writes `<p>.recognition`; `delivery` writes `<p>.delivery` receipts;
@@ -50,7 +51,7 @@ def service_acls(settings: Settings) -> list[Acl]:
         allow(user, "topic", f"{p}.", "describe", "prefixed")
     # router: reads the hub's topics (ingress, recognition, release, its audit tail), writes decisions
     allow("router", "topic", f"{p}.", "read", "prefixed")
-    for name in ("audit", "held", "deadletter", "consent-join"):
+    for name in ("audit", "held", "deadletter", "consent-join", "release.auto"):
         allow("router", "topic", t(name), "write")
     allow("router", "topic", t("partner."), "write", "prefixed")
     # recognition: reads ingress (and its own outputs when restoring), writes decisions

@@ -10,7 +10,10 @@ from hub.config import Settings
 from hub.errors import BrokerError, ConfigError
 
 CORE = ("ingress", "audit", "held", "recognition", "deadletter", "delivery",
-        "consent-join", "release")   # consent join (learner keys) and release requests: hub.routing
+        "consent-join", "release", "release.auto")
+# consent join (learner keys) and release requests: hub.routing. `release` carries the operator's
+# requests (only the operator principal writes it), `release.auto` the router's own (consent
+# arrived, hold expired, consent withdrawn), so the ACLs can tell them apart.
 
 
 #: topics that keep everything: the signed audit chain and the operators' release requests

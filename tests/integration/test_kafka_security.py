@@ -68,7 +68,7 @@ def test_only_permitted_principals_write_each_topic(principals, hub_settings):
 
     # permitted writes first (they also wait for the new ACLs to reach every broker)
     assert _produces(ingest, t("ingress"))
-    for name in ("audit", "held", "partner.x-partner"):
+    for name in ("audit", "held", "partner.x-partner", "release.auto"):
         assert _produces(router, t(name)), name
     assert _produces(operator, t("release"))
     # the ingest principal (serve, ingest CLI) may not write decisions
@@ -82,5 +82,7 @@ def test_only_permitted_principals_write_each_topic(principals, hub_settings):
     for who in (ingest, delivery):
         err = _produce(who, t("release"))
         assert err is not None and err.code() == refused
+    err = _produce(operator, t("release.auto"))     # the router's own requests (consent join)
+    assert err is not None and err.code() == refused
     err = _produce(delivery, t("partner.x-partner"))
     assert err is not None and err.code() == refused

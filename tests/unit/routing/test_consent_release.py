@@ -119,9 +119,9 @@ def test_join_step_releases_and_router_forwards_once(core, za_event):
     assert _join(core, table, held_outs) == []
     cons = consent(core)
     reqs = _join(core, table, core.route(core.serde.encode(cons), b"c-1", ("u.ingress", 0, 1), {}))
-    assert len(reqs) == 1 and reqs[0].topic == "u.release" and reqs[0].key == b"za-cred:6a1f5c2e"
+    assert len(reqs) == 1 and reqs[0].topic == "u.release.auto" and reqs[0].key == b"za-cred:6a1f5c2e"
     closed, recipients, chain = {}, {}, ChainWriter()
-    outs = core.release(reqs[0].value, reqs[0].key, ("u.release", 2, 0), closed, recipients, chain=chain)
+    outs = core.release(reqs[0].value, reqs[0].key, ("u.release.auto", 2, 0), closed, recipients, chain=chain)
     copy = [o for o in outs if o.topic == "u.partner.de-uni"]
     audit = [o for o in outs if o.topic == "u.audit"]
     assert len(copy) == 1 and len(audit) == 1 and audit[0].partition == 2

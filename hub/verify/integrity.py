@@ -46,10 +46,15 @@ def canonical_jcs(value) -> bytes:
 
 
 def canonical_rdfc(value, contexts: ContextStore) -> bytes:
+    """RDFC-1.0 N-Quads of `value`. A property the contexts do not define would be dropped by
+    JSON-LD expansion and so not be covered by the proof: that is `Unsupported` (the outcome is
+    `unverified`, naming the property), never silently accepted."""
     from pyld import jsonld
+    dropped: list[str] = []
     try:
-        nquads = jsonld.normalize(value, {"algorithm": "URDNA2015", "format": "application/n-quads",
-                                          "documentLoader": contexts.loader})
+        nquads = jsonld.JsonLdProcessor(on_property_dropped=lambda p: dropped.append(str(p))).normalize(
+            value, {"algorithm": "URDNA2015", "format": "application/n-quads",
+                    "documentLoader": contexts.loader})
     except jsonld.JsonLdError as e:
         cause = e
         while cause is not None:
@@ -58,6 +63,9 @@ def canonical_rdfc(value, contexts: ContextStore) -> bytes:
             cause = getattr(cause, "cause", None) or cause.__cause__ or cause.__context__
         raise ProofMismatch(f"the document is not valid JSON-LD ({e.type if hasattr(e, 'type') else 'error'})") \
             from None
+    if dropped:
+        raise Unsupported(f"property {dropped[0]} is not defined by the credential's JSON-LD contexts, "
+                          "so the proof does not cover it")
     return nquads.encode("utf-8")
 
 

@@ -148,3 +148,24 @@ def test_a_broken_seal_is_caught_even_when_its_certificate_is_not_trusted(signed
         Verifier().check_json(env)
     out = Verifier().check_json(fx.edc_envelope(keys, edc, fx.certificate(keys.edc, "unlisted"))).outcome
     assert out.status == "unverified" and out.key_id.startswith("x509-sha256:")
+
+
+def test_an_rdfc_proof_does_not_cover_undefined_terms_so_they_are_not_verified(signed, verifier, fx):
+    """A property the contexts do not define is dropped by JSON-LD expansion: a valid RDFC proof
+    would 'verify' a document whose extra property nobody signed. The hub says unverified."""
+    from hub.verify.contexts import ContextStore
+    strict_ctx = {"@context": {k: v for k, v in fx.TEST_CONTEXT["@context"].items() if k != "@vocab"}}
+    strict_ctx["@context"].update({"VerifiableCredential": "https://contexts.nqf-hub.test/vocab#VerifiableCredential",
+                                   "DataIntegrityProof": "https://w3id.org/security#DataIntegrityProof",
+                                   "credentialSubject": {"@id": "https://contexts.nqf-hub.test/vocab#credentialSubject",
+                                                         "@type": "@id"}})
+    url = "https://contexts.nqf-hub.test/strict.jsonld"
+    store = ContextStore({url: strict_ctx})
+    doc = {"@context": [url], "id": "urn:x:1", "type": ["VerifiableCredential"], "issuer": fx.ISSUER_WEB,
+           "validFrom": "2026-01-15T10:00:00Z", "credentialSubject": {"id": "urn:s:1"}}
+    v = Verifier(verifier.registry, contexts=store)
+    good = fx.di(doc, signed["keys"].web, fx.ISSUER_WEB_KEY, "eddsa-rdfc-2022", store)
+    assert v.check_json(good).outcome.status == "verified"
+    smuggled = {**good, "grade": "A+"}        # undefined term added after signing
+    out = v.check_json(smuggled).outcome
+    assert out.status == "unverified" and "property grade is not defined" in out.reason

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "verify": ("hub.cli.keys", "Verify a signed recognition decision."),
     "trust": ("hub.cli.trust", "Trust registry, cached status lists, offline checks of signed credentials."),
     "audit": ("hub.cli.audit", "Verify the audit chain and trace decisions."),
+    "privacy": ("hub.cli.privacy", "Records of processing per partner from the audit chain (JSON, CSV)."),
     "status": ("hub.cli.ops", "Topics, consumer lag, dead letters, held records, workers."),
     "tail": ("hub.cli.ops", "Read a topic, decoded, with personal data masked."),
     "dlq": ("hub.cli.ops", "List, show and replay dead letters."),

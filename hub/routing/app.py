@@ -143,7 +143,10 @@ class OutputProducer:
 
 
 def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within: float = 0.05,
-             app_id: str | None = None, metrics=None, hold_ttl=None, sweep_interval: float | None = None):
+             app_id: str | None = None, metrics=None, hold_ttl=None, sweep_interval: float | None = None,
+             retention=None, retention_interval: float | None = None):
+    """The router's faust app. `retention` (hub.routing.retention.TableRetention) bounds its
+    tables; a timer ticks every `retention_interval` seconds (default: from the TTLs)."""
     import faust
     # faust keeps "the event being processed" in a context variable that table writes read to
     # pick their changelog partition; take_events() yields a batch, so we set it per event
@@ -168,10 +171,17 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
     # faust's changelog recovery ("type object 'list' has no attribute 'from_data'")
     recipients = app.Table("recipients", default=None, partitions=settings.partitions, key_type=str)
 
+    from hub.routing.retention import RETENTION_HEADER, TableRetention
+    retention = retention or TableRetention()
     out_producer = OutputProducer(settings)
-    handle, seal_outputs = audited_routing(app, core, settings, signing_key, recipients, out_producer.flush)
+    handle, seal_outputs = audited_routing(app, core, settings, signing_key, recipients, out_producer.flush,
+                                           retention)
     add_consent_join(app, core, settings, out_producer, batch=batch, within=within,
-                     sweep_interval=sweep_interval or _sweep_interval(core.hold_ttl))
+                     sweep_interval=sweep_interval or _sweep_interval(core.hold_ttl),
+                     ttl=retention.consent_joins)
+    app.timer(retention_interval or retention.sweep_interval())(
+        timer_ticks(out_producer, settings.topic("release.auto"), settings.partitions,
+                    (RETENTION_HEADER, b"1"), "table retention timer"))
 
     from hub.runtime.deadletter import with_lineage
     t_dlq = settings.topic("deadletter")
@@ -216,15 +226,19 @@ def audit_keys(settings: Settings):
     return store.signing_key(), learner_secret(settings, create=True)
 
 
-def audited_routing(app, core, settings: Settings, signing_key, recipients, flush):
+def audited_routing(app, core, settings: Settings, signing_key, recipients, flush, retention=None):
     """(handle(msg) -> outputs, seal_outputs() -> outputs) for the routing agent.
 
     `handle` routes an ingress/recognition record or a release request, linking audit records
     into the chain of the input partition; before the first record of a partition it recovers
     the chain head from the tail of that audit partition (the topic is the truth: a crash
     between an acknowledged audit record and any local state cannot fork the chain).
-    Chain heads are forgotten on every rebalance and recovered again.
+    Chain heads are forgotten on every rebalance and recovered again. A retention tick on
+    <prefix>.release.auto sweeps the expired rows of its partition (hub.routing.retention).
     """
+    import datetime as dt
+
+    from hub.routing.retention import TableRetention, is_tick, sweep_router_tables
     from hub.routing.audit_chain import ChainWriter
     from hub.routing.router import Output
 
@@ -240,8 +254,15 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
     async def _assigned(sender, assigned, **kw):
         chain.heads.clear()
 
+    retention = retention or TableRetention()
+
     async def handle(msg):
         p = msg.partition
+        if msg.topic == t_release[1] and is_tick(msg.headers):
+            swept = sweep_router_tables(recipients, closed, p, dt.datetime.now(dt.timezone.utc), retention)
+            if any(swept.values()):
+                log.info("retention: partition %d: deleted %s", p, swept)
+            return []
         if p not in chain.heads:
             await flush()   # what this worker already sent is in the tail it reads
             tail, keys = await asyncio.get_running_loop().run_in_executor(
@@ -273,17 +294,17 @@ def _sweep_interval(hold_ttl) -> float:
 
 
 def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int, within: float,
-                     sweep_interval: float) -> None:
+                     sweep_interval: float, ttl=None) -> None:
     """The consent-join agent and its expiry timer (hub.routing.consent.JoinProcessor)."""
     import datetime as dt
 
     from hub.errors import RecordError
     from hub.runtime.faust_patches import current_event
     _current_event = current_event()
-    from hub.routing.consent import JOIN_KIND_HEADER, JoinProcessor
+    from hub.routing.consent import JoinProcessor
     if core.learner_secret is None:
         return
-    proc = JoinProcessor(settings, core.serde, {pid: p.country for pid, p in core.partners.items()})
+    proc = JoinProcessor(settings, core.serde, {pid: p.country for pid, p in core.partners.items()}, ttl=ttl)
     joins = app.Table("consent_joins", default=None, partitions=settings.partitions,
                       key_type=str)   # json changelog (faust's default for non-bytes values)
     topic = app.topic(settings.topic("consent-join"), key_type=bytes, value_type=bytes,
@@ -316,23 +337,27 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
 
 
 def expiry_tick(out_producer, t_join: str, partitions: int):
-    """The consent-join expiry timer's body: a tick record per partition, so the owner of each
-    partition sweeps its expired holds inside the stream (where table writes have an event and
-    so a changelog partition). A tick that cannot be queued takes the worker down loudly
-    (hub.runtime.crash): faust would log a failing timer and keep running, and holds would
-    then never expire."""
+    """The consent-join expiry timer's body (timer_ticks with the join's tick header)."""
     from hub.routing.consent import JOIN_KIND_HEADER
+    return timer_ticks(out_producer, t_join, partitions, (JOIN_KIND_HEADER, b"tick"), "consent expiry timer")
+
+
+def timer_ticks(out_producer, topic: str, partitions: int, header: tuple[str, bytes], what: str):
+    """A timer's body: one tick record per partition of `topic`, so the owner of each partition
+    sweeps inside the stream (where table writes have an event and so a changelog partition).
+    A tick that cannot be queued takes the worker down loudly (hub.runtime.crash): faust would
+    log a failing timer and keep running, and holds would then never expire."""
     from hub.routing.router import Output
 
-    async def expiry_ticks():
+    async def ticks():
         try:
-            out_producer.produce_all([Output(t_join, None, b"", [(JOIN_KIND_HEADER, b"tick")], p)
-                                      for p in range(partitions)])
+            out_producer.produce_all([Output(topic, None, b"", [header], p) for p in range(partitions)])
         except asyncio.CancelledError:
             raise
         except BaseException as e:  # noqa: BLE001 - a timer that fails must not fail silently
-            exit_loudly("consent expiry timer", e)
-    return expiry_ticks
+            exit_loudly(what, e)
+    ticks.__name__ = ticks.__qualname__ = what.replace(" ", "_")
+    return ticks
 
 
 def run_worker(app, loglevel: str = "warning") -> None:

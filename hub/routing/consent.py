@@ -298,9 +298,11 @@ class JoinProcessor:
     (release requests on <prefix>.release.auto; alias hops back onto <prefix>.consent-join).
     """
 
-    def __init__(self, settings, serde, partner_countries: dict[str, str] | None = None):
+    def __init__(self, settings, serde, partner_countries: dict[str, str] | None = None,
+                 ttl: dt.timedelta | None = None):
         self.serde = serde
         self.countries = dict(partner_countries or {})
+        self.ttl = ttl            # entries without waiting holds untouched this long are deleted
         self.t_release = settings.topic("release.auto")    # the router's own requests
         self.t_join = settings.topic("consent-join")
 
@@ -335,18 +337,25 @@ class JoinProcessor:
                 reqs = on_withdrawal(entry, ev, now, value)
         else:
             return []
+        entry["t"] = now.timestamp()         # last written (hub.routing.retention)
         table[k] = entry
         return outs + self._outputs(reqs)
 
     def _sweep(self, table, partition: int, now: dt.datetime):
+        """Expire the partition's holds past their TTL; delete (tombstone) its entries that are
+        empty, or hold no waiting record and were not written for `ttl`."""
         reqs: list[Out] = []
+        cutoff = now.timestamp() - self.ttl.total_seconds() if self.ttl else None
         for k, entry in list(table.items()):
-            if not entry or entry.get("p") != partition or not entry.get("waiting"):
+            if not entry or entry.get("p") != partition:
                 continue
-            got = sweep(entry, now)
-            if got:
-                reqs += got
+            got = sweep(entry, now) if entry.get("waiting") else []
+            if is_empty(entry) or (not entry["waiting"] and cutoff is not None
+                                   and entry.get("t", cutoff) < cutoff):
+                del table[k]
+            elif got:
                 table[k] = entry
+            reqs += got
         return self._outputs(reqs)
 
     def _outputs(self, reqs: list[Out]):

@@ -125,6 +125,7 @@ def handle_request(core, value: bytes, key: bytes | None, origin, closed, recipi
     """
     from hub.errors import HubError, PolicyError, RecordError
     from hub.routing.metrics import count_held_outcome
+    from hub.routing.retention import closed_row, recipients_of, recipients_row
     from hub.routing.router import Output
 
     try:
@@ -175,9 +176,9 @@ def handle_request(core, value: bytes, key: bytes | None, origin, closed, recipi
                 outcome = "release"
                 cred = event.get("credential_id")
                 if recipients is not None and cred and h["event_type"] in ("CredentialIssued", "RecognitionDecided"):
-                    known = recipients.get(cred) or []
+                    known = recipients_of(recipients.get(cred))
                     if pid not in known:
-                        recipients[cred] = sorted(set(known) | {pid})
+                        recipients[cred] = recipients_row(set(known) | {pid}, origin, now)
             else:
                 audit["audit_id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{req['event_id']}|{pid}|{req['request_id']}"))
                 outcome = "still_" + d.action
@@ -201,6 +202,6 @@ def handle_request(core, value: bytes, key: bytes | None, origin, closed, recipi
         return [core._dead_letter(value, key, e, "policy" if isinstance(e, PolicyError) else "schema",
                                   origin, h.get("event_id"))]
     if closed is not None and outcome in ("release", "expire", "erasure_request"):
-        closed[target] = outcome
+        closed[target] = closed_row(outcome, origin, now)
     count_held_outcome(pid, outcome)
     return outs

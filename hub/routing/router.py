@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from hub.config import Settings
 from hub.errors import HubError, RecordError
+from hub.routing.retention import recipients_of, recipients_row
 from hub.runtime.deadletter import dlq_headers
 from hub.routing.trust_gate import gate as trust_gate
 from hub.runtime.topics import partner_topic
@@ -90,7 +91,7 @@ class RouterCore:
         cred = event.get("credential_id")
         if etype == "CredentialRevoked":
             # revocation push: only the partners that were sent this credential get the notice
-            targets = [p for p in recipients.get(cred, ()) if p in self.partners]
+            targets = [p for p in recipients_of(recipients.get(cred)) if p in self.partners]
         else:
             targets = [pid for pid, partner in self.partners.items() if self._subscribed(partner, event)]
         forwarded = []
@@ -128,10 +129,10 @@ class RouterCore:
         if self.learner_secret is not None and etype in ("ConsentRecorded", "ConsentWithdrawn"):
             outs += self._join_consent(event, value, base_headers)
         if forwarded and cred and etype in ("CredentialIssued", "RecognitionDecided"):
-            known = recipients.get(cred) or []
+            known = recipients_of(recipients.get(cred))
             new = sorted(set(known) | set(forwarded))
             if new != known:
-                recipients[cred] = new
+                recipients[cred] = recipients_row(new, origin, now)
         return outs
 
     def release(self, value: bytes, key: bytes | None, origin: tuple[str, int, int] | None,

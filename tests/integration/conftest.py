@@ -1,9 +1,13 @@
 """One broker for the whole integration session: the embedded one, or an external Kafka cluster.
 
-By default the embedded broker (Tansu) runs under a temporary NQF_HUB_HOME. With
-`NQF_HUB_TEST_KAFKA_ENV=FILE` (the `export NQF_HUB_...` lines `nqf-hub cluster env` prints) or
-`NQF_HUB_TEST_BOOTSTRAP=host:port` (a PLAINTEXT Kafka) the session uses that cluster instead,
-with the `kafka` profile: the Tansu workarounds are off. Tests get `hub_settings` (Settings
+By default the embedded broker (Tansu) runs under a temporary NQF_HUB_HOME. The session uses an
+external Kafka cluster instead, with the `kafka` profile (the Tansu workarounds off), when
+- NQF_HUB_BOOTSTRAP is set in the environment, with the cluster's client settings beside it
+  (`eval "$(nqf-hub cluster env)"` — what .ci/run does), or
+- NQF_HUB_TEST_KAFKA_ENV=FILE names the `export NQF_HUB_...` lines `nqf-hub cluster env` prints, or
+- NQF_HUB_TEST_BOOTSTRAP=host:port names a PLAINTEXT Kafka.
+Tests build subprocess environments from `clean_env` (the client settings, never the caller's
+NQF_HUB_HOME or topic prefix). Tests get `hub_settings` (Settings
 pointing at the broker) and `hub_env` (environment for subprocesses). Each test uses its own
 topic prefix so tests never see each other's records. Tests marked `embedded_only` (they start
 or stop the embedded broker themselves) skip on an external cluster, saying why. The consumer
@@ -34,6 +38,10 @@ def external_kafka_env() -> dict[str, str] | None:
                 k, v = line.split("=", 1)
                 out[k] = shlex.split(v)[0] if v else ""
         return out
+    if os.environ.get("NQF_HUB_BOOTSTRAP"):
+        local = {"NQF_HUB_HOME", "NQF_HUB_TOPIC_PREFIX", "NQF_HUB_PARTNERS_DIR", "NQF_HUB_CONFIG"}
+        return {k: v for k, v in os.environ.items() if k.startswith("NQF_HUB_") and k not in local
+                and not k.startswith("NQF_HUB_TEST") and not k.startswith("NQF_HUB_SECRET")}
     bootstrap = os.environ.get("NQF_HUB_TEST_BOOTSTRAP")
     return {"NQF_HUB_BOOTSTRAP": bootstrap} if bootstrap else None
 
@@ -79,16 +87,24 @@ def broker_home(tmp_path_factory):
     broker.stop(s)
 
 
+@pytest.fixture(scope="session")
+def clean_env(broker_home) -> dict[str, str]:
+    """The environment for hub processes of this session: the caller's, minus its NQF_HUB_*
+    settings, plus NQF_HUB_HOME and the external cluster's client settings (if any). Tests add
+    their own NQF_HUB_TOPIC_PREFIX."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
+    env.update({"NQF_HUB_HOME": str(broker_home), **(EXTERNAL or {})})
+    return env
+
+
 @pytest.fixture
 def prefix():
     return "it" + uuid.uuid4().hex[:8]
 
 
 @pytest.fixture
-def hub_env(broker_home, prefix):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
-    env.update({"NQF_HUB_HOME": str(broker_home), "NQF_HUB_TOPIC_PREFIX": prefix, **(EXTERNAL or {})})
-    return env
+def hub_env(clean_env, prefix):
+    return dict(clean_env, NQF_HUB_TOPIC_PREFIX=prefix)
 
 
 @pytest.fixture

@@ -74,8 +74,7 @@ def wait_for(cond, timeout: float, what: str, log: Path | None = None):
 
 
 @pytest.fixture(scope="module")
-def hub(broker_home, tmp_path_factory):
-    import os
+def hub(broker_home, clean_env, tmp_path_factory):
     import uuid
 
     from hub.config import load_settings
@@ -84,8 +83,7 @@ def hub(broker_home, tmp_path_factory):
     from hub.runtime.topics import ensure_topics
 
     tmp = tmp_path_factory.mktemp("consent")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
-    env.update({"NQF_HUB_HOME": str(broker_home), "NQF_HUB_TOPIC_PREFIX": "cs" + uuid.uuid4().hex[:8]})
+    env = dict(clean_env, NQF_HUB_TOPIC_PREFIX="cs" + uuid.uuid4().hex[:8])
     receiver = PartnerReceiver({"de-uni": b"secret-de"}).start()
     pdir = tmp / "partners"
     pdir.mkdir()

@@ -25,12 +25,11 @@ def cli(env, *args, code=0):
 
 
 @pytest.fixture(scope="module")
-def hub(broker_home):
+def hub(broker_home, clean_env):
     """Ingest 8 credentials + 1 bad line, one garbage ingress record, route everything.
 
     Shared by the tests of this module (one setup); each test's assertions allow for what the
     others add (a replayed record, released and expired holds)."""
-    import os
     import uuid
 
     from hub.config import load_settings
@@ -45,8 +44,7 @@ def hub(broker_home):
     from hub.sdk import registry
     from hub.sdk.inbound import Source
 
-    hub_env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
-    hub_env.update({"NQF_HUB_HOME": str(broker_home), "NQF_HUB_TOPIC_PREFIX": "ops" + uuid.uuid4().hex[:8]})
+    hub_env = dict(clean_env, NQF_HUB_TOPIC_PREFIX="ops" + uuid.uuid4().hex[:8])
     s = load_settings(hub_env)
     ensure_topics(s, load_partners(s.partners_path))
     creds = list(sample_credentials(8, seed=11))

@@ -6,7 +6,6 @@ events and reads <prefix>.recognition for the decisions it caused.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -24,13 +23,12 @@ WAIT_S = 8          # the worker's --wait-s: long enough for the "request first"
 
 
 @pytest.fixture(scope="module")
-def rec(broker_home, tmp_path_factory):
+def rec(broker_home, clean_env, tmp_path_factory):
     from hub.config import load_settings
     from hub.recognition.signing import KeyStore
     from hub.runtime.topics import ensure_topics
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
-    env.update({"NQF_HUB_HOME": str(broker_home), "NQF_HUB_TOPIC_PREFIX": "itrec" + uuid.uuid4().hex[:8]})
+    env = dict(clean_env, NQF_HUB_TOPIC_PREFIX="itrec" + uuid.uuid4().hex[:8])
     settings = load_settings(env)
     store = KeyStore(broker_home)
     if not store.active_id():

@@ -9,7 +9,6 @@ the page has caught up, checks its HTML and takes the screenshot. Needs the `chr
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import struct
 import subprocess
@@ -33,7 +32,7 @@ def http(url, data=None, headers=None, timeout=10.0):
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium not installed (Debian package `chromium`)")
-def test_status_page_renders_demo_data_and_screenshots(hub_settings, tmp_path):
+def test_status_page_renders_demo_data_and_screenshots(hub_settings, clean_env, tmp_path):
     from connectors.openbadges3.samples import sample_credentials
     from hub.demo.runner import Demo
     from hub.runtime.broker import free_port
@@ -48,8 +47,7 @@ def test_status_page_renders_demo_data_and_screenshots(hub_settings, tmp_path):
     class PagedDemo(Demo):
         def _watch(self, *args, **kwargs):
             super()._watch(*args, **kwargs)
-            env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
-            env.update({"NQF_HUB_HOME": str(self.base.home), "NQF_HUB_TOPIC_PREFIX": self.prefix})
+            env = dict(clean_env, NQF_HUB_HOME=str(self.base.home), NQF_HUB_TOPIC_PREFIX=self.prefix)
             port, status_port = free_port(), free_port()
             log = open(tmp_path / "serve.log", "wb")
             proc = subprocess.Popen([sys.executable, "-m", "hub", "serve", "--port", str(port),

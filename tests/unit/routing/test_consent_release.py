@@ -130,8 +130,9 @@ def test_join_step_releases_and_router_forwards_once(core, za_event):
     assert headers(audit[0])["nqfhub.action"] == "release" and headers(audit[0])["nqfhub.release.evidence"] == "consent"
     _, sent = core.serde.decode(copy[0].value)
     assert sent["learner"]["national_ids"] == []                    # minimised for recognition
-    assert closed[core.serde.decode(reqs[0].value)[1]["held_id"]] == "release"
-    assert recipients["za-cred:6a1f5c2e"] == ["de-uni"]              # revocations will follow it
+    row = closed[core.serde.decode(reqs[0].value)[1]["held_id"]]
+    assert row["outcome"] == "release" and row["p"] == 2             # p: its changelog partition
+    assert recipients["za-cred:6a1f5c2e"]["partners"] == ["de-uni"]  # revocations will follow it
     assert core.release(reqs[0].value, reqs[0].key, ("u.release", 2, 1), closed, recipients) == []
 
 
@@ -159,7 +160,7 @@ def test_expire_and_erasure(core, za_event):
     closed = {}
     (o,) = core.release(core.serde.encode(exp, "nqfhub.internal.ReleaseRequest"), b"k", ("u.release", 1, 0), closed)
     _, rec = core.serde.decode(o.value)
-    assert o.topic == "u.audit" and rec["action"] == "expire" and rec["rule_ids"] == ["R"] and closed["h-x"] == "expire"
+    assert o.topic == "u.audit" and rec["action"] == "expire" and rec["rule_ids"] == ["R"] and closed["h-x"]["outcome"] == "expire"
     w = consent(core, "ConsentWithdrawn")
     er = request("erasure", held_id=None, event_id=w["header"]["event_id"], event_type="ConsentWithdrawn",
                  partner_id="de-uni", evidence_ids=["consent:c-1"], related=["e-1"], reason="consent withdrawn",
@@ -198,3 +199,15 @@ def test_request_release_and_expire_produce_to_the_release_topic(core, za_event)
     with pytest.raises(HubError) as e:
         request_release(core.settings, held, ["magic:1", "consent"], "x", "y", producer=p, serde=core.serde)
     assert "magic:1" in str(e.value)
+
+
+def test_join_entries_record_partition_and_write_time_and_empty_ones_are_swept(core, za_event):
+    from hub.routing.consent import JoinProcessor
+    table = {}
+    held_outs = core.route(core.serde.encode(za_event), b"za-cred:6a1f5c2e", ("u.ingress", 0, 0), {})
+    _join(core, table, held_outs)
+    assert table and all(e["p"] == 0 and isinstance(e["t"], float) for e in table.values())
+    # the hold expires; its entry is then empty and deleted (a tombstone in the changelog)
+    later = dt.datetime.now(UTC) + dt.timedelta(days=365)
+    reqs = JoinProcessor(core.settings, core.serde, ttl=dt.timedelta(days=30))._sweep(table, 0, later)
+    assert reqs and {r.topic for r in reqs} == {"u.release.auto"} and table == {}

@@ -21,25 +21,78 @@ def _store():
 
 @click.group("keys")
 def keys_group():
-    """Ed25519 signing keys for recognition decisions (private keys stay in <home>/keys)."""
+    """Ed25519 signing keys, one per purpose: `audit` keys sign the router's audit seals,
+    `recognition` keys sign recognition decisions (private keys stay in <home>/keys).
+
+    \b
+    Rotation:   nqf-hub keys generate --purpose recognition   (the new key signs from now on)
+                nqf-hub keys retire OLD_KEY_ID                 (stops signing; old signatures verify)
+    Compromise: nqf-hub keys revoke KEY_ID                     (everything it signed fails verification)
+                nqf-hub keys export --out jwks.json            (give partners the new state)
+    """
 
 
 @keys_group.command("generate")
-@click.option("--no-activate", is_flag=True, help="Keep signing with the current active key.")
+@click.option("--purpose", type=click.Choice(["audit", "recognition"]),
+              help="What the key signs (default: one new key for each purpose).")
+@click.option("--no-activate", is_flag=True, help="Keep signing with the current key of the purpose.")
 @run_guarded
-def generate_cmd(no_activate):
+def generate_cmd(purpose, no_activate):
     """Create a new key pair; prints its key id (never the private key)."""
+    from hub.recognition.signing import PURPOSES
     store = _store()
-    kid = store.generate(activate=not no_activate)
-    active = " (active)" if store.active_id() == kid else ""
-    click.echo(f"generated Ed25519 key {kid}{active} in {store.dir}")
+    for p in ([purpose] if purpose else PURPOSES):
+        kid = store.generate(p, activate=not no_activate)
+        active = " (signs from now on)" if store.active_id(p) == kid else ""
+        click.echo(f"generated Ed25519 {p} key {kid}{active} in {store.dir}")
+
+
+@keys_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per key.")
+@run_guarded
+def list_cmd(as_json):
+    """Every key with its purpose, status (active, retired, revoked) and whether it signs."""
+    from hub.recognition.signing import PURPOSES
+    store = _store()
+    signing = {store.active_id(p): p for p in PURPOSES}
+    for kid in store.key_ids():
+        k = store.info(kid)
+        row = {"key_id": kid, "purpose": k["nqfhub_purpose"] or "legacy (any)", "status": k["nqfhub_status"],
+               "signs": signing.get(kid), "created_at": k.get("nqfhub_created_at"),
+               "status_at": k.get("nqfhub_status_at")}
+        click.echo(json.dumps(row) if as_json else
+                   f"{kid}  {row['purpose']:<13} {row['status']:<8}" + (f"  signs {row['signs']}" if row["signs"] else ""))
+
+
+@keys_group.command("retire")
+@click.argument("key_id")
+@run_guarded
+def retire_cmd(key_id):
+    """Stop KEY_ID signing (its private key is deleted); decisions and seals it signed still
+    verify. Generate the successor of its purpose first."""
+    _store().retire(key_id)
+    click.echo(f"retired {key_id}: it no longer signs; export the key set for partners (keys export)")
+
+
+@keys_group.command("revoke")
+@click.argument("key_id")
+@click.confirmation_option(prompt="Everything this key signed will fail verification. Revoke?",
+                           help="Do not ask for confirmation.")
+@run_guarded
+def revoke_cmd(key_id):
+    """Revoke KEY_ID (compromised or withdrawn): its private key is deleted and every decision
+    or seal it signed fails verification from now on."""
+    _store().revoke(key_id)
+    click.echo(f"revoked {key_id}; export the key set for partners (keys export)")
 
 
 @keys_group.command("export")
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="Write to a file instead of stdout.")
 @run_guarded
 def export_cmd(out):
-    """Print the public keys as a JWK Set (JSON) for partners to verify decisions."""
+    """Print the public keys as a JWK Set (JSON) for partners to verify decisions and seals:
+    every key with `nqfhub_purpose` (audit | recognition) and `nqfhub_status` (active |
+    retired | revoked; a revoked key's signatures must be rejected)."""
     store = _store()
     jwks = store.jwks()
     if not jwks["keys"]:

@@ -128,7 +128,7 @@ def recognise_cmd(events_path, request_path, as_json, as_of, do_sign, levels_dir
     if do_sign:
         from hub.config import load_settings
         from hub.recognition.signing import KeyStore, sign
-        decision = sign(decision, KeyStore(load_settings().home).signing_key())
+        decision = sign(decision, KeyStore(load_settings().home).signing_key(purpose="recognition"))
     if as_json:
         sys.stdout.write(dumps(decision) + "\n")
     else:
@@ -163,7 +163,7 @@ def recognition_worker(wait_s, batch, metrics_port, log_level):
 
     _logging(log_level)
     s = settings()
-    KeyStore(s.home).signing_key()          # no key: a clear ConfigError before anything starts
+    KeyStore(s.home).signing_key(purpose="recognition")   # no key: a clear ConfigError before anything starts
     app = make_app(s, wait_s=wait_s, batch=batch, metrics=_metrics("recognition", metrics_port))
     run_worker(app, loglevel=log_level)
 

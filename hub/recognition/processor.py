@@ -235,7 +235,7 @@ def build_core(settings: Settings, *, wait_s: float | None = None, metrics=None,
     from hub.recognition.signing import KeyStore
     from hub.schemas import catalog
 
-    key = KeyStore(settings.home).signing_key()
+    key = KeyStore(settings.home).signing_key(purpose="recognition")
     levels = load_levels(levels_dir or settings.mappings_dir / "levels")
     serde = Serde(catalog(settings.schemas_dir), settings.schema_registry_url)
     return RecognitionCore(settings, serde, levels, key,

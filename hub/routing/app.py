@@ -220,10 +220,10 @@ def audit_keys(settings: Settings):
     from hub.recognition.signing import KeyStore
     from hub.routing.consent import learner_secret
     store = KeyStore(settings.home)
-    if not store.active_id():
-        raise ConfigError(f"the router signs the audit chain and needs a signing key; none in {store.dir}: "
-                          "run `nqf-hub keys generate` (same NQF_HUB_HOME) and start the router again")
-    return store.signing_key(), learner_secret(settings, create=True)
+    if not store.active_id("audit"):
+        raise ConfigError(f"the router signs the audit chain and needs an audit signing key; none in {store.dir}: "
+                          "run `nqf-hub keys generate --purpose audit` (same NQF_HUB_HOME) and start the router again")
+    return store.signing_key(purpose="audit"), learner_secret(settings, create=True)
 
 
 def audited_routing(app, core, settings: Settings, signing_key, recipients, flush, retention=None):

@@ -8,12 +8,12 @@ member of that partition's chain:
     prev_hash  the `hash` of the previous record of the partition (None for the first)
     hash       hex SHA-256 of the record's canonical JSON without `hash`
 
-Canonical JSON is the one `hub.recognition.signing` signs: the JSON view of the record
-(timestamps ISO-8601 UTC with milliseconds and 'Z'), sorted keys, no whitespace, UTF-8. After
+Canonical JSON is the one `hub.recognition.signing` signs: RFC 8785 (JCS) of the JSON view of
+the record (timestamps ISO-8601 UTC with milliseconds and 'Z'). After
 each processed batch the router appends a seal per partition it wrote to: the seal names the
 chain positions it covers (first_seq..last_seq, 1-based, seals counted), the hash of the last
 covered record, and carries an Ed25519 signature over its canonical JSON without `hash` and
-`signature` (the hub key in Settings.home/keys). The seal's own hash covers the signature.
+`signature` (the hub's audit-purpose key in Settings.home/keys). The seal's own hash covers the signature.
 
 `verify_partition` checks a partition read from the beginning and names every changed, removed
 or reordered record with its offset; `nqf-hub audit verify` also refuses a partition without
@@ -44,20 +44,27 @@ SEAL_NAMESPACE = uuid.UUID("0c7f1f52-3f86-4c37-9a3b-2f8e6a1d5b90")
 OMITTED_WHEN_EMPTY = frozenset({"relied_on"})
 
 
-def canonical(record: dict, exclude: tuple[str, ...] = ("hash",)) -> bytes:
-    """Canonical JSON bytes of `record` (fastavro dict) without the `exclude` fields.
+_SAFE_INT = 2 ** 53 - 1
 
-    Audit records and seals hold only strings, lists of strings, ints, None and timestamps; for
-    those the bytes are built directly (the router hashes every audit record). Anything else
-    goes through the general JSON view, which gives the same bytes."""
+
+def canonical(record: dict, exclude: tuple[str, ...] = ("hash",)) -> bytes:
+    """RFC 8785 (JCS) bytes of `record` (fastavro dict) without the `exclude` fields.
+
+    Audit records and seals hold only strings, lists of strings, ints, None and timestamps
+    under ASCII keys; for those, sorted-keys compact JSON is byte for byte RFC 8785 (code-point
+    and UTF-16 order agree on ASCII keys, integers within 2**53 print alike, Python escapes the
+    same characters JCS does), so the bytes are built directly (the router hashes every audit
+    record). Anything else goes through the `rfc8785` library (`_canonical_slow`); tests pin the
+    two together."""
     body = {}
     for k, v in record.items():
         if k in exclude or (k in OMITTED_WHEN_EMPTY and not v):
             continue
         if isinstance(v, dt.datetime):
             v = _iso_ts(v)
-        elif not (v is None or isinstance(v, (str, int)) and not isinstance(v, bool)
-                  or isinstance(v, list) and all(isinstance(x, str) for x in v)):
+        elif not (v is None or isinstance(v, str)
+                  or isinstance(v, int) and not isinstance(v, bool) and -_SAFE_INT <= v <= _SAFE_INT
+                  or isinstance(v, list) and all(isinstance(x, str) for x in v)) or not k.isascii():
             return _canonical_slow(record, exclude)
         body[k] = v
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -65,10 +72,9 @@ def canonical(record: dict, exclude: tuple[str, ...] = ("hash",)) -> bytes:
 
 def _canonical_slow(record: dict, exclude: tuple[str, ...]) -> bytes:
     from hub.jsonview import to_jsonable
-    from hub.recognition.signing import _norm
+    from hub.recognition.signing import jcs
     body = {k: v for k, v in record.items() if k not in exclude and not (k in OMITTED_WHEN_EMPTY and not v)}
-    return json.dumps(_norm(to_jsonable(body)), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False).encode("utf-8")
+    return jcs(to_jsonable(body))
 
 
 def record_hash(record: dict) -> str:
@@ -274,7 +280,8 @@ def verify_seal_signature(seal: dict, public_keys: dict) -> str | None:
         return f"unsupported signature algorithm {seal.get('alg')!r}"
     pub = public_keys.get(seal.get("key_id"))
     if pub is None:
-        return f"unknown key id {seal.get('key_id')!r}"
+        return (f"unknown key id {seal.get('key_id')!r} (not an active or retired audit key of the key set: "
+                "unknown, revoked, or a recognition key)")
     try:
         pub.verify(_unb64u(seal.get("signature") or ""), canonical(seal, ("hash", "signature")))
     except (InvalidSignature, ValueError):
@@ -283,8 +290,10 @@ def verify_seal_signature(seal: dict, public_keys: dict) -> str | None:
 
 
 def public_keys_of(jwks: dict) -> dict:
+    """Key id -> public key of the keys whose seals verify: audit keys (and legacy keys of no
+    purpose), active or retired; revoked keys and recognition keys are left out."""
     from hub.recognition.signing import _jwks_keys
-    return _jwks_keys(jwks)
+    return _jwks_keys(jwks, purpose="audit")
 
 
 def verify_partition(partition: int, items: list[Item], public_keys: dict, *,

@@ -27,7 +27,7 @@ def key():
         from hub.recognition.signing import KeyStore
         store = KeyStore(tempfile.mkdtemp())
         store.generate()
-        _KEY = (store.signing_key(), public_keys_of(store.jwks()))
+        _KEY = (store.signing_key(purpose="audit"), public_keys_of(store.jwks()))
     return _KEY
 
 

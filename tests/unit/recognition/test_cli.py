@@ -66,7 +66,7 @@ def test_keys_sign_verify_and_tamper(runner, tmp_path):
     r = runner.invoke(main_group, ["verify", req("ie-hons-to-germany")])
     assert r.exit_code == 1
     r = runner.invoke(main_group, ["keys", "generate"])
-    assert r.exit_code == 0 and "generated Ed25519 key" in r.output
+    assert r.exit_code == 0 and "generated Ed25519 recognition key" in r.output and "audit key" in r.output
     assert "PRIVATE" not in r.output
     r = runner.invoke(main_group, ["keys", "export"])
     jwks = json.loads(r.output)

@@ -15,7 +15,7 @@ def key(tmp_path_factory):
     from hub.recognition.signing import KeyStore
     store = KeyStore(tmp_path_factory.mktemp("home"))
     store.generate()
-    return store.signing_key(), public_keys_of(store.jwks())
+    return store.signing_key(purpose="audit"), public_keys_of(store.jwks())
 
 
 def audit(i: int) -> dict:

@@ -22,7 +22,7 @@ def key(tmp_path_factory):
     from hub.recognition.signing import KeyStore
     store = KeyStore(tmp_path_factory.mktemp("home"))
     store.generate()
-    return store.signing_key(), public_keys_of(store.jwks())
+    return store.signing_key(purpose="audit"), public_keys_of(store.jwks())
 
 
 def kinds(rep):
@@ -81,7 +81,7 @@ def home_with_key(tmp_path):
 
 def _sealed_chain(home, n=3):
     from hub.recognition.signing import KeyStore
-    k = KeyStore(home).signing_key()
+    k = KeyStore(home).signing_key(purpose="audit")
     w = ChainWriter()
     now = dt.datetime.now(UTC)
     items = []

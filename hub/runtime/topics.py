@@ -16,8 +16,8 @@ CORE = ("ingress", "audit", "held", "recognition", "deadletter", "delivery",
 # arrived, hold expired, consent withdrawn), so the ACLs can tell them apart.
 
 
-#: topics that keep everything: the signed audit chain and the operators' release requests
-KEEP_FOREVER = ("audit", "release")
+#: topics that keep everything: the signed audit chain and the release requests (operator, router)
+KEEP_FOREVER = ("audit", "release", "release.auto")
 #: topic kind -> Settings field with its retention (ms)
 RETENTION_SETTINGS = {"ingress": "retention_ingress_ms", "held": "retention_held_ms",
                       "partner": "retention_partner_ms", "deadletter": "retention_deadletter_ms"}

@@ -165,7 +165,8 @@ def test_topic_configs_give_audit_infinite_retention_and_the_rest_their_settings
     from hub.config import load_settings
     from hub.runtime.topics import topic_configs
     s = load_settings({"NQF_HUB_HOME": "/nonexistent", "NQF_HUB_RETENTION_INGRESS_MS": "3600000"})
-    assert topic_configs(s, "audit") == {"retention.ms": "-1", "retention.bytes": "-1"}
+    for forever in ("audit", "release", "release.auto"):
+        assert topic_configs(s, forever) == {"retention.ms": "-1", "retention.bytes": "-1"}
     assert topic_configs(s, "ingress")["retention.ms"] == "3600000"
     assert int(topic_configs(s, "held")["retention.ms"]) >= 60 * 86400 * 1000     # beyond the 30-day hold TTL
     assert topic_configs(s, "partner.x")["retention.ms"] == str(s.retention_partner_ms)

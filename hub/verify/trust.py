@@ -58,8 +58,11 @@ class TrustRegistry:
 
         A did:key method is derived from the DID itself; it belongs to the issuer only when the
         issuer *is* that did:key."""
-        if not key_id:
-            return issuer.keys.get("") if len(issuer.keys) == 1 else None
+        if not key_id:         # no kid: usable only when the issuer has exactly one key
+            distinct = {id(k): k for k in issuer.keys.values()}
+            return next(iter(distinct.values())) if len(distinct) == 1 else None
+        if key_id.startswith("#"):
+            key_id = issuer.id + key_id
         if key_id in issuer.keys:
             return issuer.keys[key_id]
         if issuer.id.startswith("did:key:") and key_id.split("#", 1)[0] == issuer.id:
@@ -70,6 +73,8 @@ class TrustRegistry:
         return None
 
     def may_assert(self, issuer: Issuer, key_id: str) -> bool:
+        if key_id.startswith("#"):
+            key_id = issuer.id + key_id
         return issuer.assertion_methods is None or key_id in issuer.assertion_methods
 
     def issuer_for_certificate(self, der: bytes) -> tuple[str, object] | None:

@@ -124,3 +124,13 @@ def test_1edtech_revocation_list(tmp_path):
     cred = {"id": "urn:gone", "credentialStatus": {"id": url, "type": "1EdTechRevocationList"}}
     assert status.check(cred, cache).state == "revoked"
     assert status.check({**cred, "id": "urn:kept"}, cache).state == "ok"
+
+
+def test_relative_and_missing_kids(signed, fx):
+    reg = load_trust_registry(signed["trust"])
+    web = reg.issuer(fx.ISSUER_WEB)
+    assert reg.key(web, "#key-1") is reg.key(web, fx.ISSUER_WEB_KEY) is not None
+    assert reg.may_assert(web, "#key-1")
+    assert reg.key(web, None) is not None           # one key: a JWS without kid can use it
+    edc = reg.issuer(fx.ISSUER_EDC)
+    assert reg.key(edc, None) is not None

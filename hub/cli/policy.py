@@ -115,6 +115,8 @@ def explain(event_file, line, partner_id, partners_dir, rules_dir, purpose, cons
     evidence = Evidence(frozenset(consents), frozenset(instruments), frozenset(authorisations),
                         tuple((c, consent_by) for c in sorted(consents)) if consent_by else ())
     d = engine.decide(event, partner, purpose=purpose, at=when, evidence=evidence)
+    from hub.routing.trust_gate import gate as trust_gate
+    d = trust_gate(d, event, partner)      # as the router applies it (issue 13)
     if as_json:
         click.echo(json.dumps(d.explain_json(), ensure_ascii=False))
         return

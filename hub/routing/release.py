@@ -16,6 +16,7 @@ import uuid
 
 from hub.config import Settings
 from hub.routing.consent import request
+from hub.routing.trust_gate import gate as trust_gate
 
 UTC = dt.timezone.utc
 RELEASE = "nqfhub.internal.ReleaseRequest"
@@ -167,6 +168,7 @@ def handle_request(core, value: bytes, key: bytes | None, origin, closed, recipi
         elif kind == "release":
             d = core.engine.decide(event, partner, purpose=req.get("purpose"),
                                    evidence=_evidence(core.evidence_for(partner, event), req["evidence_ids"]))
+            d = trust_gate(d, event, partner)      # hub.routing.trust_gate (issue 13)
             audit = core._audit(event, pid, d, now)
             if d.action in ("forward", "forward_minimised"):
                 body = req["event"] if d.action == "forward" else core.serde.encode(d.event)

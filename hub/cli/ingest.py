@@ -86,7 +86,7 @@ def cli(connector, paths, authority, tokens_file, token_env, as_json, quiet):
     entry = load_authority(s, authority, tokens_file, token_env, connector)
     ctx = make_context(conn, authenticated=entry.source)
     items = decode_sources(conn, sources_for(conn, list(paths)), ctx)
-    summary = produce_all(s, items, connector=connector, progress=Progress(enabled=not quiet),
+    summary = produce_all(s, items, connector=connector, progress=Progress(enabled=not quiet), authority=entry.id,
                           on_error=None if quiet else (lambda e: click.echo(error_line(e), err=True)))
     if as_json:
         click.echo(json.dumps(summary.as_dict()))

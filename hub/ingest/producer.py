@@ -61,7 +61,9 @@ class Progress:
 
 def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError, bytes | None]],
                 *, connector: str, progress: Progress | None = None, producer=None,
-                keep_errors: int = 100, on_error=None) -> IngestSummary:
+                keep_errors: int = 100, on_error=None, authority: str | None = None) -> IngestSummary:
+    """Produce `items` (from `decode_sources`); `authority` (the authenticated authority's id)
+    goes into the dead-letter headers, so that `dlq replay` decodes for that authority again."""
     from confluent_kafka import Producer
 
     from hub.runtime.kafka import producer_config
@@ -91,7 +93,8 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
             produce(producer, dlq, item.raw or b"", None,
                     dlq_headers(stage="ingest", error=item, reason_class="decode",
                                 connector=connector, source=src,
-                                extra={"raw.truncated_from": size} if size else None),
+                                extra={**({"raw.truncated_from": size} if size else {}),
+                                       **({"authority": authority} if authority else {})} or None),
                     on_delivery=acked)
         else:
             ev = item.event

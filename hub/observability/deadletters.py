@@ -150,6 +150,23 @@ def replay(settings: Settings, messages: Iterable, *, by: str, producer=None, dr
     return {**totals, "dry_run": dry_run, "items": items}
 
 
+def _authority_entry(settings: Settings, authority: str, connector: str):
+    """(entry, None) of the authorities file ($NQF_HUB_HOME/tokens.yaml), or (None, why)."""
+    from pathlib import Path
+
+    from hub.serve.tokens import TokenBook
+    path = Path(settings.home) / "tokens.yaml"
+    try:
+        entry = TokenBook.load(path).get(authority)
+    except HubError as e:
+        return None, f"authority {authority}: {str(e).splitlines()[0]}"
+    if entry is None:
+        return None, f"authority {authority} is not in {path.name}: it cannot be replayed for it"
+    if not entry.may_use(connector):
+        return None, f"authority {authority} may no longer use connector {connector}"
+    return entry, None
+
+
 def _redecode(settings: Settings, m, h: dict, by: str, out) -> dict:
     """Decode an ingest dead letter again with its connector; produce what now decodes."""
     from hub.ingest.decoding import decode_sources, make_context
@@ -162,7 +179,14 @@ def _redecode(settings: Settings, m, h: dict, by: str, out) -> dict:
     except HubError as e:
         return {"status": "skipped", "why": str(e)}
     source = h.get("source") or "dead letter"
-    ctx = make_context(conn)
+    authority = h.get("authority")
+    if authority:   # rejected at an authenticated ingest: decode for that authority again
+        entry, why = _authority_entry(settings, authority, h["connector"])
+        if entry is None:
+            return {"status": "skipped", "why": why}
+        ctx = make_context(conn, authenticated=entry.source)
+    else:           # from an unauthenticated producer (demo, tests, before authorities existed)
+        ctx = make_context(conn)
     events, errors = [], []
     for item, data in decode_sources(conn, [Source(name=source, data=m.value() or b"")], ctx):
         if isinstance(item, DecodeError):

@@ -192,7 +192,7 @@ def _decode_and_produce(app, conn, name: str, upload: str, body: bytes, auth, op
     ctx = make_context(conn, authenticated=auth.source, options=options)
     items = decode_sources(conn, [Source(name=upload, data=body)], ctx)
     return produce_all(app[K_SETTINGS], items, connector=name, producer=app[K_PRODUCER],
-                       keep_errors=MAX_ERRORS_IN_ANSWER)
+                       keep_errors=MAX_ERRORS_IN_ANSWER, authority=auth.id)
 
 
 # ---- status ------------------------------------------------------------------------------------

@@ -201,3 +201,39 @@ def test_cli_token_env_must_match_the_entry(tmp_path, book, monkeypatch):
     r = CliRunner().invoke(main_group, ["ingest", "canonical-json", str(f), "--authority", "za-saqa",
                                         "--token-env", "AUTH_TOKEN", "--quiet"], env=env)
     assert r.exit_code == 0, r.output
+
+
+# ---- dead-letter replay keeps the authority ----------------------------------------------------------
+def test_ingest_dead_letters_name_the_authority_and_replay_re_authenticates(tmp_path, book, serde):
+    """A record rejected for its jurisdiction cannot be laundered through `dlq replay`: the dead
+    letter names the authority, and the replay decodes with that authority again."""
+    from hub.observability.deadletters import replay
+    from tests.fakes import FakeMessage
+    b, tok = book
+    status, _, prod = post(tmp_path, b, tok["za"], "/ingest/openbadges3?name=b.json", ob3("DE"))
+    assert status == 422
+    (topic, key, value, headers), = prod.sent
+    h = {k: v.decode() for k, v in headers}
+    assert topic == "hub.deadletter" and h["nqfhub.dlq.authority"] == "za-saqa"
+    s = load_settings({"NQF_HUB_HOME": str(tmp_path)})
+    out = FakeProducer()
+    res = replay(s, [FakeMessage("hub.deadletter", value, key=key, headers=headers)], by="op", producer=out)
+    assert res["still_failing"] == 1 and not out.sent
+    # a dead letter of an authority that is no longer in the authorities file is not replayed at all
+    gone = [(k, b"nobody" if k == "nqfhub.dlq.authority" else v) for k, v in headers]
+    res = replay(s, [FakeMessage("hub.deadletter", value, key=key, headers=gone)], by="op", producer=out)
+    assert res["skipped"] == 1 and not out.sent
+
+
+def test_a_replayed_ingest_dead_letter_gets_its_authority_as_source(tmp_path, book, serde):
+    from hub.observability.deadletters import replay
+    from hub.runtime.deadletter import dlq_headers
+    from tests.fakes import FakeMessage
+    headers = dlq_headers(stage="ingest", error="x", reason_class="decode", connector="openbadges3",
+                          source="b.json", extra={"authority": "za-saqa"})
+    s = load_settings({"NQF_HUB_HOME": str(tmp_path)})
+    out = FakeProducer()
+    res = replay(s, [FakeMessage("hub.deadletter", ob3("ZA"), headers=headers)], by="op", producer=out)
+    assert res["replayed"] == 1
+    (ev,) = events(out, serde)
+    assert ev["header"]["source"]["authority"] == "za-saqa"

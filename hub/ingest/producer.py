@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from hub.config import Settings
-from hub.errors import BrokerError, DecodeError
+from hub.errors import BrokerError, DecodeError, SignatureInvalid
 from hub.ingest.keys import subject_key
 from hub.runtime.deadletter import dlq_headers
 from hub.runtime.kafka import produce
@@ -80,10 +80,13 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
 
     n = 0
     accepted_by_jurisdiction: dict[str, int] = {}   # metrics (hub.observability): events in per connector
+    verifications: dict[str, int] = {}              # metrics: hub.verify outcomes (issue 13)
     for item, data in items:
         n += 1
         if isinstance(item, DecodeError):
             summary.rejected += 1
+            if isinstance(item, SignatureInvalid):
+                verifications["signature_invalid"] = verifications.get("signature_invalid", 0) + 1
             if len(summary.errors) < keep_errors:
                 summary.errors.append(item.as_dict())
             if on_error:
@@ -103,6 +106,9 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
                      ("nqfhub.trace_id", ev["header"]["trace_id"].encode())], on_delivery=acked)
             summary.ingested += 1
             j = ev["header"]["source"].get("jurisdiction") or ""        # metrics: per jurisdiction
+            v = ev["header"].get("verification")
+            if v:
+                verifications[v["status"]] = verifications.get(v["status"], 0) + 1
             accepted_by_jurisdiction[j] = accepted_by_jurisdiction.get(j, 0) + 1
         if n % 1000 == 0:
             producer.poll(0)
@@ -116,7 +122,7 @@ def produce_all(settings: Settings, items: Iterable[tuple[Decoded | DecodeError,
     # ---- metrics (hub.observability): events in/out per connector and jurisdiction ----------
     if not summary.failed:
         from hub.observability.metrics import record_ingest
-        record_ingest(connector, accepted_by_jurisdiction, summary.rejected)
+        record_ingest(connector, accepted_by_jurisdiction, summary.rejected, verifications)
     # ---- end metrics --------------------------------------------------------------------------
     if summary.failed:
         raise BrokerError(f"{summary.failed} record(s) were not acknowledged by Kafka "

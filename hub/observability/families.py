@@ -40,6 +40,9 @@ ROUTED = Counter("nqfhub_routing_decisions",
                  ["partner", "action", "jurisdiction"])
 DEAD_LETTERS = Counter("nqfhub_dead_letters", "Records written to the dead-letter topic.",
                        ["stage", "reason_class"])
+VERIFICATIONS = Counter("nqfhub_credential_verifications",
+                        "Signature / proof checks of credentials at ingest (hub.verify), by outcome "
+                        "(verified|unverified|invalid|signature_invalid).", ["connector", "outcome"])
 
 # ---- delivery ------------------------------------------------------------------------------------
 DELIVERIES = Counter("nqfhub_deliveries", "Events delivered to a partner (acknowledged).", ["partner"])

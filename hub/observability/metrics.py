@@ -196,9 +196,14 @@ class StageMetrics:
         return connector_label(self._formats.get(partner_id)) if partner_id in self._formats else L.UNKNOWN
 
 
-def record_ingest(connector: str, accepted_by_jurisdiction: Mapping[str, int], rejected: int) -> None:
-    """Called by the ingest producer after a load (CLI, HTTP endpoint): events in/out, dead letters."""
+def record_ingest(connector: str, accepted_by_jurisdiction: Mapping[str, int], rejected: int,
+                  verifications: Mapping[str, int] | None = None) -> None:
+    """Called by the ingest producer after a load (CLI, HTTP endpoint): events in/out, dead letters,
+    and signature-check outcomes (a closed set: verified, unverified, invalid, signature_invalid)."""
     c = connector_label(connector)
+    for outcome, n in (verifications or {}).items():
+        if outcome in ("verified", "unverified", "invalid", "signature_invalid") and n:
+            F.VERIFICATIONS.labels(c, outcome).inc(n)
     total = 0
     for j, n in accepted_by_jurisdiction.items():
         F.EVENTS_IN.labels("ingest", c, L.jurisdiction(j)).inc(n)

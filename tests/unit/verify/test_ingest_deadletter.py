@@ -29,3 +29,20 @@ def test_forged_credential_is_dead_lettered_with_its_bytes(signed, verifier, tmp
     h = headers_dict(dead[3])
     assert h["error.class"] == "SignatureInvalid" and h["stage"] == "ingest"
     assert "does not match" in h["error.message"]
+
+
+def test_verification_outcomes_are_counted(signed, verifier, tmp_path):
+    from prometheus_client import REGISTRY
+
+    def value(outcome):
+        return REGISTRY.get_sample_value("nqfhub_credential_verifications_total",
+                                         {"connector": "openbadges3", "outcome": outcome}) or 0
+
+    before = {o: value(o) for o in ("verified", "unverified", "invalid", "signature_invalid")}
+    c = signed["credentials"]
+    names = ["ob3-vc-jwt-good.jwt", "ob3-vc-jwt-tampered.jwt", "ob3-unsigned.json", "ob3-revoked-bitstring.json"]
+    ctx = DecodeContext(connector="openbadges3", source=SourceDefaults("a", "private", "ZA"), verifier=verifier)
+    items = decode_sources(OpenBadges3Inbound(), [Source.from_path(c / n) for n in names], ctx)
+    produce_all(load_settings({"NQF_HUB_HOME": str(tmp_path)}), items, connector="openbadges3", producer=FakeProducer())
+    assert {o: value(o) - before[o] for o in before} == {"verified": 1, "unverified": 1, "invalid": 1,
+                                                         "signature_invalid": 1}

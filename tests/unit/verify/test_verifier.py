@@ -169,3 +169,18 @@ def test_an_rdfc_proof_does_not_cover_undefined_terms_so_they_are_not_verified(s
     smuggled = {**good, "grade": "A+"}        # undefined term added after signing
     out = v.check_json(smuggled).outcome
     assert out.status == "unverified" and "property grade is not defined" in out.reason
+
+
+def test_ecdsa_p384_proofs(fx):
+    """ecdsa-jcs-2019 with a P-384 did:key (SHA-384 hashes, 96-byte r||s)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from hub.verify.multikey import multikey_of
+    key = fx.ec_key("nqf-hub test: P-384", ec.SECP384R1())
+    did = "did:key:" + multikey_of(key.public_key())
+    assert did.startswith("did:key:z82")
+    doc = fx.di(fx.ob3_credential(did, n=13), key, f"{did}#{did[8:]}", "ecdsa-jcs-2019")
+    out = Verifier().check_json(doc).outcome
+    assert out.status == "unverified" and out.reason.startswith("signature verified")
+    doc["validFrom"] = "2001-01-01T00:00:00Z"
+    with pytest.raises(SignatureInvalid):
+        Verifier().check_json(doc)

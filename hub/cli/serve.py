@@ -35,9 +35,16 @@ def _size(text: str) -> int:
 @click.option("--since", help="Status page: read topics from this time (ISO or 24h / 7d) instead of the beginning.")
 @click.option("--issue-token", metavar="AUTHORITY_ID",
               help="Print a new token for AUTHORITY_ID and the tokens.yaml entry (hash only), then exit.")
+@click.option("--connector", "grant", multiple=True,
+              help="With --issue-token: a connector the authority may use (repeat; '*' = all but "
+                   "canonical-json and consent).")
+@click.option("--jurisdiction", help="With --issue-token: the authority's jurisdiction (e.g. ZA, GB-SCT).")
+@click.option("--authority-type", type=click.Choice(["public_authority", "public_body", "private"]),
+              help="With --issue-token: the authority's legal nature.")
 @click.option("--log-level", default="info", show_default=True)
 @run_guarded
-def cli(host, port, status_host, status_port, tokens_file, max_body, since, issue_token, log_level):
+def cli(host, port, status_host, status_port, tokens_file, max_body, since, issue_token, grant, jurisdiction,
+        authority_type, log_level):
     """Serve POST /ingest/<connector> for authorities on --port, and the read-only status page
     (/status, /status.json) and Prometheus /metrics on --status-port.
 
@@ -56,16 +63,22 @@ def cli(host, port, status_host, status_port, tokens_file, max_body, since, issu
     /ingest/csv?mapping=in-nad-award-upload&name=awards.csv
 
     \b
-    New token:   nqf-hub serve --issue-token za-saqa >> ~/.nqf-hub/tokens.yaml  (see the output)
+    \b
+    New token:   nqf-hub serve --issue-token za-saqa --connector saqa-nlrd --jurisdiction ZA \\
+                   --authority-type public_authority >> ~/.nqf-hub/tokens.yaml  (see the output)
     """
     if issue_token:
         from hub.serve.tokens import issue_token as new
         token, digest = new()
         click.echo(f"# token for {issue_token} (give it to the authority; it is not stored anywhere):", err=True)
         click.echo(f"#   {token}", err=True)
-        click.echo("  - " + json.dumps({"id": issue_token, "token_sha256": digest}))
-        click.echo("# add the line above under `authorities:` in the tokens file (YAML accepts JSON objects)",
-                   err=True)
+        entry = {"id": issue_token, "token_sha256": digest,
+                 "connectors": list(grant) or ["<connector>"], "jurisdiction": jurisdiction or "<ISO 3166 code>",
+                 "authority_type": authority_type or "<public_authority|public_body|private>"}
+        click.echo("  - " + json.dumps(entry))
+        click.echo("# add the line above under `authorities:` in the tokens file (YAML accepts JSON objects)"
+                   + ("" if grant and jurisdiction and authority_type else
+                      "; replace every <placeholder> first (the file is refused until you do)"), err=True)
         return
     logging.basicConfig(level=getattr(logging, log_level.upper(), logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

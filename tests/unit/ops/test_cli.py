@@ -54,5 +54,23 @@ def test_issue_token_prints_hash_line_and_token_once(tmp_path):
     from hub.serve.tokens import hash_token
     entry = json.loads(line[4:])
     token = [x for x in r.stderr.splitlines() if x.startswith("#   ")][0][4:]
-    assert entry == {"id": "za-saqa", "token_sha256": hash_token(token)}
+    assert entry["id"] == "za-saqa" and entry["token_sha256"] == hash_token(token)
     assert token not in r.stdout
+    # without the authority's facts the entry has placeholders the schema refuses
+    from hub.errors import MappingFileError
+    from hub.serve.tokens import TokenBook
+    (tmp_path / "t.yaml").write_text("authorities:\n" + line + "\n")
+    with pytest.raises(MappingFileError):
+        TokenBook.load(tmp_path / "t.yaml")
+
+
+def test_issue_token_with_connectors_jurisdiction_and_type_gives_a_loadable_entry(tmp_path):
+    r = CliRunner().invoke(main_group, ["serve", "--issue-token", "za-saqa", "--connector", "saqa-nlrd",
+                                        "--connector", "csv", "--jurisdiction", "ZA",
+                                        "--authority-type", "public_authority"], env={"NQF_HUB_HOME": str(tmp_path)})
+    assert r.exit_code == 0
+    line = [x for x in r.stdout.splitlines() if x.startswith("  - ")][0]
+    (tmp_path / "t.yaml").write_text("authorities:\n" + line + "\n")
+    from hub.serve.tokens import TokenBook
+    a = TokenBook.load(tmp_path / "t.yaml").get("za-saqa")
+    assert a.may_use("csv") and a.jurisdiction == "ZA" and a.authority_type == "public_authority"

@@ -127,7 +127,7 @@ def handle_request(core, value: bytes, key: bytes | None, origin, closed, recipi
     from hub.errors import HubError, PolicyError, RecordError
     from hub.routing.metrics import count_held_outcome
     from hub.routing.retention import closed_row, recipients_of, recipients_row
-    from hub.routing.router import Output
+    from hub.routing.router import Output, partner_key
 
     try:
         name, req = core.serde.decode(value)
@@ -172,7 +172,8 @@ def handle_request(core, value: bytes, key: bytes | None, origin, closed, recipi
             audit = core._audit(event, pid, d, now)
             if d.action in ("forward", "forward_minimised"):
                 body = req["event"] if d.action == "forward" else core.serde.encode(d.event)
-                outs.append(Output(core.t_partner[pid], key, body, headers + [("nqfhub.action", d.action.encode())]))
+                outs.append(Output(core.t_partner[pid], partner_key(key, d), body,
+                                   headers + [("nqfhub.action", d.action.encode())]))
                 audit.update(action="release",
                              audit_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{req['event_id']}|{pid}|release")))
                 outcome = "release"

@@ -109,7 +109,8 @@ class RouterCore:
                     effects.append(Output(self.t_partner[pid], key, value, headers))
                     forwarded.append(pid)
                 elif decision.action == "forward_minimised":
-                    effects.append(Output(self.t_partner[pid], key, self.serde.encode(decision.event), headers))
+                    effects.append(Output(self.t_partner[pid], partner_key(key, decision),
+                                          self.serde.encode(decision.event), headers))
                     forwarded.append(pid)
                 elif decision.action == "hold":
                     held = self.serde.encode(self._held(event, pid, decision, value, now), HELD)
@@ -212,6 +213,16 @@ class RouterCore:
         return Output(self.t_dlq, key, value, dlq_headers(
             stage="router", error=err, reason_class=reason_class, original=origin,
             event_id=event_id, source=where))
+
+
+def partner_key(key: bytes | None, decision) -> bytes | None:
+    """The Kafka key of a partner copy: the input key (the credential id), or, when the decision
+    pseudonymised the record link (statistics rows), the pseudonymised credential id, so the
+    key does not carry what the value hides."""
+    if "identity.record_link" in (decision.pseudonymised_categories or ()) and decision.event is not None:
+        cid = decision.event.get("credential_id")
+        return cid.encode() if isinstance(cid, str) else None
+    return key
 
 
 def _partner_evidence(partner, event):

@@ -240,6 +240,7 @@ class PolicyEngine:
                   exporter_regime=exporter_regime, exporter_id=exporter_id,
                   dest_jurisdiction=partner.jurisdiction, consent_by=consent_by)
         follow_up = et in self.vocab.follow_up_events
+        key_notes: list[str] = []
         evaluated: list[tuple[Regime, str, list, set]] = []
         for reg in [by_id[r] for r in roles] + self._always:
             rc = RegimeCtx(frozenset(roles.get(reg.id, ())), _band(age, reg.child_under), reg.special,
@@ -248,13 +249,19 @@ class PolicyEngine:
                 action, parts, waiting = self._eval_follow_up(reg, f, rc)
             else:
                 action, parts, waiting = self._eval_regime(reg, f, rc)
+            if not has_key:
+                before = action
+                action, parts = _no_key_for_record_link(action, parts, present & self._non_removable)
+                if action != before:
+                    key_notes.append("no pseudonym key for this partner: the record link cannot be "
+                                     "pseudonymised, so nothing is sent (nqf-hub policy keys generate)")
             evaluated.append((reg, action, parts, waiting))
         final = most_restrictive(a for _, a, _, _ in evaluated)
         rule_list: list[Rule] = []
         waiting: set = set()
         drop: set = set()
         pseudo: set = set()
-        notes: list[str] = []
+        notes: list[str] = list(key_notes)
         relied_kinds: set = set()
         relied_consent = False
         for reg, action, parts, wait in evaluated:
@@ -387,6 +394,18 @@ def _no_match_rule(reg: Regime) -> Rule:
         basis_code=f"{reg.id}: no matching rule (hub default deny)",
         confidence={"level": "high", "verification": "seen_primary"}, conds=[], requires=(),
         then=_BLOCK, otherwise=None, obligations=[], examples=[], source_file=reg.source_file)
+
+
+def _no_key_for_record_link(action, parts, keys_present):
+    """A rule that pseudonymises the record key (statistics rows) cannot fall back to dropping
+    it: without a pseudonym key for the partner that rule blocks."""
+    if not keys_present:
+        return action, parts
+    blocking = [(r, _BLOCK, ()) for r, o, _ in parts if o.action in _FORWARDS
+                and any(op == "pseudonymise" and c in keys_present for c, op in o.minimise)]
+    if not blocking:
+        return action, parts
+    return "block", blocking
 
 
 def _list_qualifiers(reg: Regime, rule: Rule, f: Facts) -> set:

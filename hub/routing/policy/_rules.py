@@ -306,7 +306,7 @@ def _outcome(d: dict | None, where: str, vocab: HubVocabulary, problems: list[st
             if m["op"] == "pseudonymise" and vocab.categories and c not in vocab.pseudonymisable:
                 problems.append(f"{where}: minimise: category {c} cannot be pseudonymised "
                                 "(hub.yaml: pseudonymisable is not true)")
-            if c in vocab.non_removable:
+            if c in vocab.non_removable and m["op"] == "drop":
                 problems.append(f"{where}: minimise: category {c} is the record key and cannot be removed")
             steps.append((c, m["op"]))
     if d["action"] == "forward" and steps:

@@ -13,6 +13,9 @@ Credentials point at a list through `credentialStatus`:
 Operators put downloaded copies in the status cache (`StatusCache`, a directory; `nqf-hub trust
 status-put URL FILE`), refreshed by whatever schedule and transport they trust. `check` is called
 once per credential after its signature verified; a list that is not cached gives `unverified`.
+A cached list that carries its own proof is checked once (by the verifier's `list_problem`); if
+that proof does not verify the list is not used (`unverified`), so a copy altered after signing
+cannot clear a revocation.
 Decompression is bounded (a gzip bomb stops at `MAX_LIST_BYTES`).
 """
 from __future__ import annotations
@@ -107,7 +110,7 @@ def _bits(encoded: str, legacy: bool) -> bytes:
     return out
 
 
-def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache) -> StatusResult:
+def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache, list_problem) -> StatusResult:
     url = entry.get("statusListCredential")
     purpose = entry.get("statusPurpose", "revocation")
     if not isinstance(url, str):
@@ -117,6 +120,9 @@ def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache) -
     listed = cache.get(url)
     if listed is None:
         return StatusResult("unknown", f"status list {url} is not in the local status cache")
+    problem = list_problem(url, listed)
+    if problem:
+        return StatusResult("unknown", problem)
     if credential_issuer and _issuer_id(listed) not in (None, credential_issuer):
         return StatusResult("unknown", f"cached status list {url} was issued by another issuer")
     subject = listed.get("credentialSubject")
@@ -142,13 +148,16 @@ def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache) -
     return StatusResult("ok", f"not {purpose}-flagged in cached status list {url}")
 
 
-def _revocation_list(entry: dict, credential: dict, cache: StatusCache) -> StatusResult:
+def _revocation_list(entry: dict, credential: dict, cache: StatusCache, list_problem) -> StatusResult:
     url = entry.get("id")
     if not isinstance(url, str):
         return StatusResult("unknown", "credentialStatus has no id")
     listed = cache.get(url)
     if listed is None:
         return StatusResult("unknown", f"revocation list {url} is not in the local status cache")
+    problem = list_problem(url, listed)
+    if problem:
+        return StatusResult("unknown", problem)
     revoked = listed.get("revokedCredentials")
     if not isinstance(revoked, list):
         return StatusResult("unknown", f"cached revocation list {url} has no revokedCredentials")
@@ -158,9 +167,15 @@ def _revocation_list(entry: dict, credential: dict, cache: StatusCache) -> Statu
     return StatusResult("ok", f"not in cached revocation list {url}")
 
 
-def check(credential: dict, cache: StatusCache) -> StatusResult | None:
+def _no_problem(url, listed):
+    return None
+
+
+def check(credential: dict, cache: StatusCache, list_problem=_no_problem) -> StatusResult | None:
     """The credential's status, or None when it names no status list. With several entries the
-    worst wins (revoked > suspended > unknown > ok)."""
+    worst wins (revoked > suspended > unknown > ok). `list_problem(url, list)` may veto a cached
+    list (the verifier checks a signed list's own proof: a list whose signature does not verify
+    is not used)."""
     status = credential.get("credentialStatus")
     if status is None:
         return None
@@ -171,9 +186,9 @@ def check(credential: dict, cache: StatusCache) -> StatusResult | None:
         if not isinstance(entry, dict):
             results.append(StatusResult("unknown", "credentialStatus entry is not an object"))
         elif entry.get("type") in BITSTRING_TYPES:
-            results.append(_bitstring(entry, issuer, cache))
+            results.append(_bitstring(entry, issuer, cache, list_problem))
         elif entry.get("type") == REVOCATION_LIST_TYPE:
-            results.append(_revocation_list(entry, credential, cache))
+            results.append(_revocation_list(entry, credential, cache, list_problem))
         else:
             results.append(StatusResult("unknown", "credentialStatus type is not supported "
                                         "(BitstringStatusListEntry, StatusList2021Entry, "

@@ -206,7 +206,7 @@ class Verifier:
 
     def _trusted(self, cred: dict, issuer, iss: str | None, key_id: str | None, label: str) -> Outcome:
         base = dict(proof=label, issuer=iss, key_id=key_id)
-        st = status.check(cred, self.status_cache)
+        st = status.check(cred, self.status_cache, self._list_problem)
         if st is not None and st.state in ("revoked", "suspended"):
             return Outcome(INVALID, st.reason, vouched_by=issuer.authority if issuer else None, **base)
         if issuer is None:
@@ -224,6 +224,20 @@ class Verifier:
         tail = f"; {st.reason}" if st is not None else ""
         return Outcome(VERIFIED, f"signature verified with a key of issuer {iss}, vouched for by "
                        f"{issuer.authority}{tail}", vouched_by=issuer.authority, **base)
+
+    def _list_problem(self, url: str, listed: dict) -> str | None:
+        """None when a cached status list may be used: unsigned (the operator vouched for the copy
+        by caching it) or signed with a proof that verifies. Checked once per list URL."""
+        memo = self.__dict__.setdefault("_lists_checked", {})
+        if url not in memo:
+            memo[url] = None
+            if "proof" in listed:
+                try:
+                    integrity_only = Verifier(self.registry, StatusCache(None), self.contexts, self.today)
+                    integrity_only._check_proofs(listed)
+                except (SignatureInvalid, DecodeError):
+                    memo[url] = f"cached status list {url} has a proof that does not verify; not used"
+        return memo[url]
 
     @staticmethod
     def _best(outcomes: list[Outcome]) -> Outcome:

@@ -134,3 +134,28 @@ def test_relative_and_missing_kids(signed, fx):
     assert reg.key(web, None) is not None           # one key: a JWS without kid can use it
     edc = reg.issuer(fx.ISSUER_EDC)
     assert reg.key(edc, None) is not None
+
+
+def test_a_signed_status_list_whose_proof_fails_is_not_used(signed, fx, tmp_path):
+    """A cached Bitstring Status List credential with a proof is checked once; a tampered list
+    (e.g. someone cleared the revocation bit) is refused: the credential is unverified."""
+    import datetime as dt
+    from hub.verify import Verifier
+    keys = signed["keys"]
+    listed = {"@context": ["https://www.w3.org/ns/credentials/v2"], "id": fx.STATUS_LIST_URL,
+              "type": ["VerifiableCredential", "BitstringStatusListCredential"], "issuer": fx.ISSUER_WEB,
+              "validFrom": "2026-01-01T00:00:00Z",
+              "credentialSubject": {"id": fx.STATUS_LIST_URL + "#list", "type": "BitstringStatusList",
+                                    "statusPurpose": "revocation", "encodedList": fx.bitstring_list({fx.REVOKED_INDEX})}}
+    signed_list = fx.di(listed, keys.web, fx.ISSUER_WEB_KEY, "eddsa-jcs-2022")
+    cred = json.loads((signed["credentials"] / "ob3-revoked-bitstring.json").read_text())
+    reg = load_trust_registry(signed["trust"])
+    cache = StatusCache(tmp_path / "ok")
+    cache.put(fx.STATUS_LIST_URL, json.dumps(signed_list).encode())
+    assert Verifier(reg, cache, today=dt.date(2026, 6, 1)).check_json(cred).outcome.status == "invalid"
+    cleared = json.loads(json.dumps(signed_list))
+    cleared["credentialSubject"]["encodedList"] = fx.bitstring_list(set())
+    cache = StatusCache(tmp_path / "tampered")
+    cache.put(fx.STATUS_LIST_URL, json.dumps(cleared).encode())
+    out = Verifier(reg, cache, today=dt.date(2026, 6, 1)).check_json(cred).outcome
+    assert out.status == "unverified" and "does not verify; not used" in out.reason

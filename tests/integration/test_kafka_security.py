@@ -86,3 +86,44 @@ def test_only_permitted_principals_write_each_topic(principals, hub_settings):
     assert err is not None and err.code() == refused
     err = _produce(delivery, t("partner.x-partner"))
     assert err is not None and err.code() == refused
+
+
+@pytest.mark.slow
+def test_router_runs_with_only_its_own_acls(principals, hub_settings, hub_env, tmp_path):
+    """The whole router (faust app: changelog topics, consumer group, librdkafka outputs) works as
+    the `router` principal: ingest (as `ingest`) -> router -> audit and partner topic."""
+    import subprocess
+    import sys
+    import time
+
+    from hub.ingest.decoding import decode_sources, make_context
+    from hub.ingest.producer import produce_all
+    from hub.observability.reading import TopicReader
+    from hub.routing.policy import load_partners
+    from hub.runtime.topics import ensure_topics
+    from hub.sdk import registry
+    from hub.sdk.inbound import Source
+
+    data = (Path(__file__).resolve().parents[1] / "data" / "canonical-json" / "good" / "lifecycle.jsonl").read_bytes()
+    ensure_topics(hub_settings, load_partners(hub_settings.partners_path))
+    router_env = dict(hub_env, NQF_HUB_SASL_USERNAME="router",
+                      NQF_HUB_SASL_PASSWORD_FILE=str(principals("router").sasl_password_file))
+    log = tmp_path / "router.log"
+    proc = subprocess.Popen([sys.executable, "-m", "hub", "router"], env=router_env,
+                            stdout=subprocess.DEVNULL, stderr=open(log, "wb"))
+    try:
+        conn = registry.inbound("canonical-json")
+        s = produce_all(principals("ingest"), decode_sources(conn, [Source("lifecycle.jsonl", data=data)],
+                                                             make_context(conn)), connector="canonical-json")
+        assert s.ingested == 3 and s.failed == 0
+        operator = principals("operator")
+        deadline, audits = time.monotonic() + 120, 0
+        while time.monotonic() < deadline and audits == 0:
+            assert proc.poll() is None, log.read_text()[-3000:]
+            with TopicReader(operator) as r:
+                audits = sum(1 for m in r.read([hub_settings.topic("audit")]))
+            time.sleep(1)
+        assert audits > 0, log.read_text()[-3000:]
+    finally:
+        proc.terminate()
+        proc.wait(30)

@@ -3,6 +3,8 @@ on the embedded broker: audit forever, ingress/held/partner/deadletter from sett
 existing topic with another retention is brought in line."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 pytestmark = pytest.mark.integration
@@ -38,5 +40,10 @@ def test_ensure_sets_and_realigns_retention(hub_settings):
     assert got[s.topic("held")][0] == str(s.retention_held_ms)
     assert got[s.topic("partner.uni-x")][0] == str(s.retention_partner_ms)
     assert got[s.topic("deadletter")][0] == str(s.retention_deadletter_ms)
-    again = ensure_topics(s, ["uni-x"])                    # idempotent: nothing left to change
+    # idempotent: nothing left to change. On a multi-broker cluster a config change reaches every
+    # broker's metadata a moment after AlterConfigs returns, so a read at once may still see the
+    # old value (and set it again): settle first
+    deadline = time.monotonic() + 15
+    while set((again := ensure_topics(s, ["uni-x"])).values()) != {"exists"} and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert set(again.values()) == {"exists"}

@@ -84,3 +84,17 @@ def test_keys_generate_rotate_delete(tmp_path):
     assert "de-uni-admissions" in run("keys", "list", env=env).output
     assert run("keys", "delete", "de-uni-admissions", "--yes", env=env).exit_code == 0
     assert not key_file.exists()
+
+
+def test_explain_consent_by_and_relied_on(tmp_path):
+    """A child's own consent does not count under POPIA (s35: a competent person consents); a
+    parent's does, and the explanation names what the decision relied on."""
+    base = ["explain", "--event", str(PRIVACY_DATA / "za-child-credential.json"), "--partner", "de-uni-admissions",
+            "--partners-dir", str(PARTNERS), "--at", "2026-07-01", "--consent", "c-9", "--json"]
+    env = {"NQF_HUB_HOME": str(tmp_path)}
+    own = json.loads(run(*base, "--consent-by", "learner", env=env).output)
+    parent = json.loads(run(*base, "--consent-by", "parent_guardian", env=env).output)
+    assert "consent" in own["waiting_for"]
+    assert "consent" not in parent["waiting_for"]
+    human = run(*base[:-1], "--consent-by", "parent_guardian", "--authorisation", "popia-s57:none", env=env).output
+    assert "popia-s57:none is not in the instrument register" in human

@@ -42,30 +42,45 @@ class StatusResult:
 
 
 class StatusCache:
-    """URL -> cached list document; one JSON file per URL, named by the URL's SHA-256."""
+    """URL -> cached list document; one JSON file per URL, named by the URL's SHA-256.
+
+    A long-running process (serve, ingest workers) sees a refreshed list: `get` re-reads a file
+    whose modification time or size changed (one stat per lookup); `version(url)` identifies the
+    copy in use so derived caches (decompressed bits, a list's proof check) follow it."""
 
     def __init__(self, directory: Path | str | None):
         self.directory = Path(directory) if directory else None
-        self._parsed: dict[str, object] = {}
-        self.bits: dict[str, bytes] = {}        # decompressed bitstrings, per list URL
+        self._parsed: dict[str, tuple[tuple[int, int], dict | None]] = {}
+        self.bits: dict[tuple[str, tuple[int, int]], bytes] = {}   # decompressed, per list copy
 
     def path_for(self, url: str) -> Path | None:
         if self.directory is None:
             return None
         return self.directory / (hashlib.sha256(url.encode()).hexdigest() + ".json")
 
+    def version(self, url: str) -> tuple[int, int] | None:
+        held = self._parsed.get(url)
+        return held[0] if held else None
+
     def get(self, url: str) -> dict | None:
-        if url in self._parsed:
-            return self._parsed[url]
         p = self.path_for(url)
-        if p is None or not p.is_file() or p.stat().st_size > MAX_CACHED_FILE:
+        try:
+            st = p.stat() if p is not None else None
+        except OSError:
+            st = None
+        if st is None or st.st_size > MAX_CACHED_FILE:
+            self._parsed.pop(url, None)
             return None
+        stamp = (st.st_mtime_ns, st.st_size)
+        held = self._parsed.get(url)
+        if held and held[0] == stamp:
+            return held[1]
         try:
             doc = json.loads(p.read_bytes())
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return None
-        self._parsed[url] = doc if isinstance(doc, dict) else None
-        return self._parsed[url]
+        self._parsed[url] = (stamp, doc if isinstance(doc, dict) else None)
+        return self._parsed[url][1]
 
     def put(self, url: str, data: bytes) -> Path:
         """Store a downloaded list (must be a JSON object)."""
@@ -79,7 +94,6 @@ class StatusCache:
         tmp.write_bytes(data)
         tmp.replace(p)
         self._parsed.pop(url, None)
-        self.bits.pop(url, None)
         return p
 
 
@@ -134,10 +148,11 @@ def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache, l
         return StatusResult("unknown", f"cached status list {url} is for another statusPurpose")
     try:
         index = int(entry.get("statusListIndex"))
-        bits = cache.bits.get(url)
+        copy = (url, cache.version(url))
+        bits = cache.bits.get(copy)
         if bits is None:
-            bits = cache.bits[url] = _bits(subject.get("encodedList"),
-                                           legacy=entry.get("type") == "StatusList2021Entry")
+            bits = cache.bits[copy] = _bits(subject.get("encodedList"),
+                                            legacy=entry.get("type") == "StatusList2021Entry")
     except (TypeError, ValueError) as e:
         return StatusResult("unknown", f"cannot read status list {url} ({e})")
     if index < 0 or index // 8 >= len(bits):

@@ -91,6 +91,7 @@ class Verifier:
         self.status_cache = status_cache or StatusCache(None)
         self.contexts = contexts or ContextStore()
         self.today = today
+        self._lists_checked: dict[tuple, str | None] = {}   # (list URL, cached copy) -> problem or None
 
     # ---- entry point ------------------------------------------------------------------------
     def check_json(self, value) -> Checked:
@@ -228,16 +229,16 @@ class Verifier:
     def _list_problem(self, url: str, listed: dict) -> str | None:
         """None when a cached status list may be used: unsigned (the operator vouched for the copy
         by caching it) or signed with a proof that verifies. Checked once per list URL."""
-        memo = self.__dict__.setdefault("_lists_checked", {})
-        if url not in memo:
-            memo[url] = None
+        memo = self._lists_checked
+        copy = (url, self.status_cache.version(url))
+        if copy not in memo:
+            memo[copy] = None
             if "proof" in listed:
-                try:
-                    integrity_only = Verifier(self.registry, StatusCache(None), self.contexts, self.today)
-                    integrity_only._check_proofs(listed)
+                try:      # the list's own status entries are not followed (no cache: no recursion)
+                    Verifier(self.registry, StatusCache(None), self.contexts, self.today)._check_proofs(listed)
                 except (SignatureInvalid, DecodeError):
-                    memo[url] = f"cached status list {url} has a proof that does not verify; not used"
-        return memo[url]
+                    memo[copy] = f"cached status list {url} has a proof that does not verify; not used"
+        return memo[copy]
 
     @staticmethod
     def _best(outcomes: list[Outcome]) -> Outcome:

@@ -159,3 +159,16 @@ def test_a_signed_status_list_whose_proof_fails_is_not_used(signed, fx, tmp_path
     cache.put(fx.STATUS_LIST_URL, json.dumps(cleared).encode())
     out = Verifier(reg, cache, today=dt.date(2026, 6, 1)).check_json(cred).outcome
     assert out.status == "unverified" and "does not verify; not used" in out.reason
+
+
+def test_a_refreshed_list_is_seen_without_a_restart(tmp_path, fx):
+    import os
+    cache = StatusCache(tmp_path)
+    url = "https://i.test/refresh"
+    cache.put(url, json.dumps(bsl_credential(url, fx.bitstring_list(set()))).encode())
+    assert status.check(entry(url, 5), cache).state == "ok"
+    # another process (nqf-hub trust status-put) refreshes the file
+    p = StatusCache(tmp_path).put(url, json.dumps(bsl_credential(url, fx.bitstring_list({5}))).encode())
+    st = p.stat()
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    assert status.check(entry(url, 5), cache).state == "revoked"

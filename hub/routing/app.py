@@ -239,6 +239,7 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
     import datetime as dt
 
     from hub.routing.retention import TableRetention, is_tick, sweep_router_tables
+    from hub.errors import AuditChainError
     from hub.routing.audit_chain import ChainWriter
     from hub.routing.router import Output
 
@@ -267,7 +268,11 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
             await flush()   # what this worker already sent is in the tail it reads
             tail, keys = await asyncio.get_running_loop().run_in_executor(
                 None, _tail_and_keys, settings, t_audit, p, core.serde)
-            chain.recover(p, tail, public_keys=keys)   # AuditChainError: stop, never extend a bad chain
+            try:
+                chain.recover(p, tail, public_keys=keys)
+            except AuditChainError as e:   # stop: never extend a chain someone else wrote into
+                log.critical("%s", e)      # partition and tail position only, no record content
+                raise
         origin = (msg.topic, p, msg.offset)
         if msg.topic in t_release:
             return core.release(msg.value, msg.key, origin, closed, recipients, chain=chain)

@@ -267,3 +267,23 @@ def test_cache_never_changes_an_answer(case):
     b = ENGINE.decide(event, partner, purpose=purpose, at=at, evidence=ev)
     assert (a.action, a.rules, a.removed_categories, a.waiting_for, a.event) == \
            (b.action, b.rules, b.removed_categories, b.waiting_for, b.event)
+
+
+@FAST
+@given(cases(), st.sampled_from(["BR", "ZA", "KE", "NG", "CN", "CA-QC", "GH", "MU"]),
+       st.one_of(st.none(), st.integers(1, 11)))
+def test_a_childs_own_consent_counts_for_nothing_where_the_law_names_who_consents(case, home, age):
+    """Under a regime with child_consent_by, a consent in the child's own name (or of unknown
+    capacity for a learner of unknown age) decides exactly as no consent; a parent's may not."""
+    event, partner, purpose, at, ev = case
+    event["header"]["source"]["jurisdiction"] = home
+    event["header"]["subject_jurisdiction"] = home
+    event["learner"]["birth_date"] = dt.date(at.year - age, 1, 1) if age is not None else None
+    base = Evidence(instrument_ids=ev.instrument_ids, authorisation_ids=ev.authorisation_ids)
+    own = Evidence(consent_ids=frozenset({"c"}), instrument_ids=ev.instrument_ids,
+                   authorisation_ids=ev.authorisation_ids,
+                   consent_given_by=(("c", "learner"),) if age is not None else ())
+    d0 = ENGINE.decide(event, partner, purpose=purpose, at=at, evidence=base)
+    d1 = ENGINE.decide(event, partner, purpose=purpose, at=at, evidence=own)
+    assert (d0.action, d0.rules, d0.waiting_for) == (d1.action, d1.rules, d1.waiting_for)
+    assert not any(r.startswith("consent:") for r in d1.relied_on)

@@ -44,10 +44,25 @@ __all__ = [
 ]
 
 
+class _NoExternalResources(etree.Resolver):
+    """Answers every request for an external resource (DTD subset, entity) with nothing.
+
+    libxml2's push parser asks for the external DTD subset even with load_dtd=False (measured
+    with lxml 6.2: it read a local DTD file and failed on a network one); with this resolver no
+    file or network resource is ever read, and a DOCTYPE naming one parses as if it were empty.
+    """
+
+    def resolve(self, url, pubid, context):
+        return self.resolve_string("", context)
+
+
+_HARDENED = dict(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
+                 collect_ids=False)
+
+
 def hardened_parser(**kw) -> etree.XMLParser:
     """The only lxml parser configuration connectors may use (see module docstring)."""
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                           dtd_validation=False, huge_tree=False, collect_ids=False, **kw)
+    return etree.XMLParser(dtd_validation=False, **_HARDENED, **kw)
 
 
 def clark(ns: str, name: str) -> str:
@@ -203,16 +218,37 @@ def syntax_error(e: Exception, *, file: str | None, path: str | None = None) -> 
     return DecodeError(reason, file=file, line=line, field=path)
 
 
+def _pulled(guarded: "_GuardedStream"):
+    """(event, element) pairs from a pull parser fed in chunks.
+
+    A pull parser keeps the events it read before a syntax error, so the error can be located
+    at the element path where it happened (lxml 6.2's iterparse drops them with the error).
+    """
+    parser = etree.XMLPullParser(events=("start", "end"), remove_pis=True, remove_comments=True,
+                                 **_HARDENED)
+    parser.resolvers.add(_NoExternalResources())
+    while True:
+        chunk = guarded.read(1 << 16)
+        try:
+            if chunk:
+                parser.feed(chunk)
+            else:
+                parser.close()
+        except etree.XMLSyntaxError as e:
+            yield from parser.read_events()
+            raise e
+        yield from parser.read_events()
+        if not chunk:
+            return
+
+
 def _events(stream: IO[bytes], limits: Limits, *, file: str | None, max_bytes: int):
     """(event, element, path) for start/end events, enforcing size, depth and prolog rules."""
     guarded = _GuardedStream(stream, max_bytes, file)
-    it = etree.iterparse(guarded, events=("start", "end"), resolve_entities=False,
-                         no_network=True, load_dtd=False, huge_tree=False, remove_pis=True,
-                         remove_comments=True, collect_ids=False)
     names: list[str] = []          # local names of open elements
     counters: list[dict] = [{}]    # per open element: child name -> count so far
     try:
-        for event, el in it:
+        for event, el in _pulled(guarded):
             if event == "start":
                 name = localname(el)
                 c = counters[-1]

@@ -232,12 +232,13 @@ class Demo:
 
     # ---- recognition -----------------------------------------------------------------------
     def _signing_key(self) -> dict:
-        """The hub's public keys (JWKS); makes a signing key in <home>/keys when there is none."""
-        from hub.recognition.signing import KeyStore
+        """The hub's public keys (JWKS); makes the missing signing keys (one per purpose) in <home>/keys."""
+        from hub.recognition.signing import PURPOSES, KeyStore
         store = KeyStore(self.base.home)
-        if not store.active_id():
-            kid = store.generate()
-            self.say(f"generated signing key {kid} in {store.dir}")
+        for purpose in PURPOSES:          # one key per purpose: audit seals, recognition decisions
+            if not store.active_id(purpose):
+                kid = store.generate(purpose)
+                self.say(f"generated {purpose} signing key {kid} in {store.dir}")
         return store.jwks()
 
     def _ingest_canonical(self, name: str, events: list[dict]) -> int:

@@ -165,3 +165,15 @@ def test_keys_cli_generate_purpose_list_retire_revoke_export(tmp_path):
     exported = json.loads(run("export").output)
     assert {k["kid"]: k["nqfhub_status"] for k in exported["keys"]}[old] == "revoked"
     assert all("d" not in k for k in exported["keys"])                     # never a private part
+
+
+def test_demo_makes_the_missing_purpose_key(tmp_path):
+    """A home with only a recognition key gets an audit key from the demo (the router needs one)."""
+    from types import SimpleNamespace
+
+    from hub.demo.runner import Demo
+    store = KeyStore(tmp_path)
+    rec = store.generate("recognition")
+    jwks = Demo._signing_key(SimpleNamespace(base=SimpleNamespace(home=tmp_path), say=lambda *a: None))
+    assert store.signing_key(purpose="audit").key_id != rec == store.active_id("recognition")
+    assert {k["nqfhub_purpose"] for k in jwks["keys"]} == {"audit", "recognition"}

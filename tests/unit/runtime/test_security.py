@@ -145,3 +145,32 @@ def test_secrets_never_in_public_repr_or_errors(tmp_path):
     with pytest.raises(ConfigError) as e:
         security.librdkafka(s)
     assert SECRET not in str(e.value)
+
+
+def test_every_kafka_client_in_the_hub_is_built_from_the_secured_configs():
+    """A confluent-kafka client built from a hand-made dict would connect without TLS/SASL:
+    every Producer/Consumer/AdminClient call in hub/ takes producer_/consumer_/admin_config(...)
+    (or a variable assigned from one, or the embedded broker's own probe)."""
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[3] / "hub"
+    allowed = {"producer_config", "consumer_config", "admin_config", "_admin"}
+    bad = []
+    for f in root.rglob("*.py"):
+        tree = ast.parse(f.read_text())
+        assigned = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                assigned[node.targets[0].id] = node.value
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", None))
+                    in ("Producer", "Consumer", "AdminClient")) or not node.args:
+                continue
+            arg = node.args[0]
+            if isinstance(arg, ast.Name) and arg.id in assigned:
+                arg = assigned[arg.id]
+            src = ast.unparse(arg)
+            ok = any(f"{name}(" in src for name in allowed) or "librdkafka(" in src
+            if not ok and not (f.name == "broker.py" and "security" in src):
+                bad.append(f"{f.relative_to(root)}:{node.lineno}: {src[:60]}")
+    assert not bad, bad

@@ -20,6 +20,8 @@
     └── DeliveryError                a delivery to a partner failed
         ├── RetriableDeliveryError   try again with backoff (timeouts, 5xx, 429)
         └── PermanentDeliveryError   dead-letter now (4xx other than 408/429, encode failure)
+            └── UnexpectedDeliveryError  any other exception for one record, translated at the
+                                         boundary: names the original class, never its message
 
 Messages never contain personal data: they name the file, the record number and the field, and
 say what is wrong with it, not what the value was.
@@ -160,3 +162,13 @@ class RetriableDeliveryError(DeliveryError):
 
 class PermanentDeliveryError(DeliveryError):
     pass
+
+
+class UnexpectedDeliveryError(PermanentDeliveryError):
+    """An exception that is not the hub's own (a connector bug, a header httpx cannot encode).
+
+    Only the original class is kept: its message may quote the record's data."""
+
+    def __init__(self, original: BaseException, doing: str):
+        self.original_class = original.__class__.__name__
+        super().__init__(f"unexpected {self.original_class} while {doing}")

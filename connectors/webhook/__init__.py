@@ -56,6 +56,7 @@ class WebhookDelivery(Delivery):
             "X-NQFHub-Event-Type": envelope.event_type,
             "X-NQFHub-Trace-Id": envelope.trace_id,
             "X-NQFHub-Partner": envelope.partner_id,
+            **({"X-NQFHub-Erasure-Request": "true"} if envelope.erasure_request else {}),
             **envelope.extra_headers,
         }
         try:

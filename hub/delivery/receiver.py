@@ -4,7 +4,9 @@ Each partner posts to `/<partner_id>`. A request with a missing or wrong X-NQFHu
 answered 401 and counted; a repeated Idempotency-Key is answered 200 and counted as a duplicate
 (the effect happens once). Nothing of the body is kept except the event id and type.
 `fail_first` injects failures for tests: {partner_id: (n, status)} answers the first n requests
-with that status.
+with that status; a partner id in `down` is answered 503 until it is removed (a partner outage).
+`accepted` lists, per partner, the idempotency keys in the order they were first accepted and
+`unavailable` counts the 503s answered because a partner was down.
 """
 from __future__ import annotations
 
@@ -28,6 +30,9 @@ class PartnerReceiver:
         self.duplicates: dict[str, int] = defaultdict(int)
         self.bad_signatures: dict[str, int] = defaultdict(int)
         self.erasure_requests: dict[str, set[str]] = defaultdict(set)   # partner -> event ids
+        self.down: set[str] = set()
+        self.unavailable: dict[str, int] = defaultdict(int)
+        self.accepted: dict[str, list[str]] = defaultdict(list)
         self.requests = 0
         receiver = self
 
@@ -55,6 +60,9 @@ class PartnerReceiver:
                     if not verify(secret, body, self.headers.get(SIGNATURE_HEADER)):
                         receiver.bad_signatures[pid] += 1
                         return self._answer(401, {"error": "bad signature"})
+                    if pid in receiver.down:
+                        receiver.unavailable[pid] += 1
+                        return self._answer(503, {"error": "partner down"})
                     n, status = receiver.fail_first.get(pid, (0, 0))
                     if n > 0:
                         receiver.fail_first[pid] = (n - 1, status)
@@ -64,6 +72,7 @@ class PartnerReceiver:
                         receiver.duplicates[pid] += 1
                         return self._answer(200, {"status": "duplicate"})
                     receiver.received[pid][key] = self.headers.get("X-NQFHub-Event-Type", "")
+                    receiver.accepted[pid].append(key)
                     if self.headers.get("X-NQFHub-Erasure-Request") == "true":
                         receiver.erasure_requests[pid].add(key)
                 self._answer(200, {"status": "accepted"})

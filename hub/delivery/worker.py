@@ -1,167 +1,125 @@
 """The outbound worker: consume hub.partner.<id>, encode, deliver, record receipts.
 
-Per consumed batch, partitions are delivered in parallel (threads) and each partition in offset
-order, so events about one subject reach a partner in the order they were routed. Each event is
-tried up to `max_attempts` times with exponential backoff; a permanent failure or exhausted
-retries dead-letters the record (original bytes + headers) and writes a `dead_lettered` receipt.
-Receipts (hub.delivery) and dead letters are acknowledged by Kafka before the batch's offsets are
-committed. If they cannot be, the worker exits non-zero without committing (at-least-once; the
-partner de-duplicates on the Idempotency-Key).
+Each assigned partition of a partner topic is a *lane*: its records are delivered in offset
+order (events about one subject reach a partner in the order they were routed), by a task on
+that partner's own thread pool, one task per lane at a time. The consumer loop never waits for a
+delivery: it polls, hands records to lanes, collects finished tasks, produces their receipts and
+dead letters, and commits. So a slow or failing partner cannot stall another partner's lanes,
+and the loop keeps polling (the worker is never evicted from its group for a slow partner).
+
+Retries without sleeping: when a record fails retriably (timeout, 5xx, 429), its lane stops
+there, keeps the record and those after it in memory, pauses its partition (no more fetching)
+and schedules the same record again after the partner's backoff (`PartnerChannel.backoff`).
+Later records of that lane wait — order is kept — while other lanes and partners go on. After
+`max_attempts` the record is dead-lettered and the lane moves on. A partition paused this way is
+resumed when its backlog drains; a lane also pauses when its in-memory backlog is long.
+
+No loss: a lane's offset is committed only up to the last record that was delivered or
+dead-lettered, after the receipts and dead letters are acknowledged by Kafka. If they cannot be,
+the worker exits non-zero without committing (at-least-once; the partner de-duplicates on the
+Idempotency-Key / webhook-id). Records held for a retry are never committed; on a rebalance or a
+restart the new owner reads them again from the committed offset.
+
+One record never crashes the loop: `RecordDelivery.attempt` dead-letters whatever it raises.
 """
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import random
 import signal
 import threading
 import time
-from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from itertools import islice
 
 from hub.config import Settings
-from hub.errors import (BrokerError, ConfigError, DeliveryError, HubError, PermanentDeliveryError,
-                        RecordError)
-from hub.runtime.deadletter import REPLAY_PREFIX, dlq_headers
-from hub.runtime.topics import partner_topic
-from hub.sdk import registry
-from hub.sdk.outbound import Envelope
+from hub.delivery.record import RECEIPT, PartnerChannel, RecordDelivery, Step, build_channels
+from hub.errors import BrokerError, ConfigError, DeliveryError
 from hub.serde import Serde
 
+__all__ = ["RECEIPT", "DeliveryWorker", "PartnerChannel", "Step", "build_channels", "build_worker"]
+
 log = logging.getLogger("nqfhub.delivery")
-UTC = dt.timezone.utc
-RECEIPT = "nqfhub.internal.DeliveryReceipt"
+
+TASK_RECORDS = 100          # records one lane task handles before its results are committed
+LANE_HIGH_WATER = 2000      # a lane holding this many records pauses its partition
 
 
 @dataclass
-class PartnerChannel:
-    """Everything needed to deliver to one partner, built once at start."""
+class _Lane:
+    """One assigned partition of one partner topic."""
 
-    partner_id: str
-    kind: str                   # webhook | file | topic
-    encoder: object | None
-    delivery: object | None
-    max_attempts: int = 5
-    backoff_s: float = 0.2
-    backoff_max_s: float = 5.0
-
-
-def build_channels(settings: Settings, partners: dict) -> dict[str, PartnerChannel]:
-    from hub.delivery import secrets
-
-    out = {}
-    for pid, p in partners.items():
-        d = dict(p.delivery or {})
-        kind = d.get("type", "topic")
-        if kind == "topic":
-            out[pid] = PartnerChannel(pid, kind, None, None)
-            continue
-        enc = registry.encoder(d.get("format", "canonical-json"), d.get("options"))
-        secret = secrets.resolve(settings, d.get("secret_ref"))
-        out[pid] = PartnerChannel(pid, kind, enc, registry.delivery(kind, d, secret),
-                                  int(d.get("max_attempts", 5)), float(d.get("backoff_s", 0.2)),
-                                  float(d.get("backoff_max_s", 5.0)))
-    return out
+    topic: str
+    partition: int
+    pid: str
+    queue: deque = field(default_factory=deque)      # consumed, not yet delivered/dead-lettered
+    future: Future | None = None
+    head_attempts: int = 0          # failed attempts at queue[0]
+    due: float = 0.0                # monotonic time before which queue[0] is not tried again
+    paused: bool = False
+    cancel: threading.Event = field(default_factory=threading.Event)
 
 
-class DeliveryWorker:
+@dataclass
+class _LaneResult:
+    outputs: list
+    done: int                       # records finished (delivered or dead-lettered), from the head
+    last_offset: int | None
+    retry: DeliveryError | None = None
+    attempts: int = 0
+
+
+class DeliveryWorker(RecordDelivery):
     def __init__(self, settings: Settings, serde: Serde, partners: dict, *, channels=None,
-                 metrics=None, threads: int = 8):
-        self.settings = settings
-        self.serde = serde
-        self.channels = channels if channels is not None else build_channels(settings, partners)
-        self.by_topic = {partner_topic(settings, pid): pid for pid in self.channels}
-        self.metrics = metrics
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="deliver")
-        self.t_receipts = settings.topic("delivery")
-        self.t_dlq = settings.topic("deadletter")
+                 metrics=None, threads_per_partner: int = 4):
+        super().__init__(settings, serde, partners, channels=channels, metrics=metrics)
+        self.threads_per_partner = threads_per_partner
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._lanes: dict[tuple[str, int], _Lane] = {}
         self._stop = threading.Event()
+        self._random = random.Random()
 
-    # ---- one record ----------------------------------------------------------------------
-    def handle(self, msg) -> list[tuple[str, bytes | None, bytes, list]]:
-        """Deliver one partner-topic record; return the records to produce (receipt, DLQ)."""
-        outputs = self._handle(msg)
-        lineage = [(k, v) for k, v in msg.headers() or [] if k.startswith(REPLAY_PREFIX)]
-        if lineage:   # a replayed record that fails again keeps its replay count and origin
-            outputs = [(t, k, v, h + lineage if t == self.t_dlq else h) for t, k, v, h in outputs]
-        return outputs
+    def stop(self) -> None:
+        """Ask `run` to finish: in-flight tasks complete, their results are committed."""
+        self._stop.set()
 
-    def _handle(self, msg):
-        topic, value, key = msg.topic(), msg.value(), msg.key()
-        pid = self.by_topic[topic]
-        ch = self.channels[pid]
-        origin = (topic, msg.partition(), msg.offset())
-        try:
-            _, event = self.serde.decode(value)
-        except RecordError as e:
-            return [self._dlq(value, key, e, "schema", origin, pid, None)]
-        h = event["header"]
-        if self.metrics:
-            self.metrics.event_in(event)
-        attempts, http_status = 0, None
-        t0 = time.monotonic()
-        if ch.kind != "topic":
-            try:
-                body = ch.encoder.encode(event)
-                env = Envelope(event_id=h["event_id"], event_type=h["event_type"], partner_id=pid,
-                               trace_id=h["trace_id"], content_type=ch.encoder.media_type,
-                               subject_id=key.decode() if key else None,
-                               extra_headers=_forwarded_headers(msg.headers()))
-            except HubError as e:
-                return [self._dlq(value, key, e, "delivery", origin, pid, h["event_id"]),
-                        self._receipt(event, pid, "dead_lettered", 0, None, key)]
-            delay = ch.backoff_s
-            while True:
-                attempts += 1
-                try:
-                    res = ch.delivery.deliver(body, env)
-                    http_status = res.http_status
-                    break
-                except DeliveryError as e:
-                    if self.metrics:
-                        self.metrics.delivery_failure(pid, e)
-                    if isinstance(e, PermanentDeliveryError) or attempts >= ch.max_attempts:
-                        log.warning("delivery to %s failed for good after %d attempt(s): %s",
-                                    pid, attempts, e)
-                        return [self._dlq(value, key, e, "delivery", origin, pid, h["event_id"],
-                                          attempts=attempts),
-                                self._receipt(event, pid, "dead_lettered", attempts, None, key)]
-                    time.sleep(min(delay, ch.backoff_max_s) * (0.5 + random.random() / 2))
-                    delay *= 2
-        if self.metrics:
-            self.metrics.delivered(pid, time.monotonic() - t0, attempts)
-        return [self._receipt(event, pid, "delivered", attempts, http_status, key)]
+    # ---- one lane task (on the partner's pool) -------------------------------------------
+    def _run_lane(self, batch: list, head_attempts: int, cancel: threading.Event) -> _LaneResult:
+        outputs, done, last = [], 0, None
+        for i, m in enumerate(batch):
+            if i and (cancel.is_set() or self._stop.is_set()):
+                break
+            step = self.attempt(m, head_attempts if i == 0 else 0)
+            if step.retry is not None:
+                return _LaneResult(outputs, done, last, step.retry, step.attempts)
+            outputs += step.outputs
+            done, last = done + 1, m.offset()
+        return _LaneResult(outputs, done, last)
 
-    def _receipt(self, event, pid, status, attempts, http_status, key):
-        h = event["header"]
-        rec = {"event_id": h["event_id"], "event_type": h["event_type"], "partner_id": pid,
-               "trace_id": h["trace_id"], "status": status, "attempts": attempts,
-               "http_status": http_status, "subject_id": key.decode() if key else None,
-               "delivered_at": dt.datetime.now(UTC)}
-        # keyed by subject (credential id), co-partitioned with hub.ingress for stateful joins
-        return (self.t_receipts, key or h["event_id"].encode(), self.serde.encode(rec, RECEIPT),
-                [("nqfhub.event_id", h["event_id"].encode()), ("nqfhub.partner", pid.encode()),
-                 ("nqfhub.status", status.encode())])
-
-    def _dlq(self, value, key, err, reason_class, origin, pid, event_id, attempts=None):
-        if self.metrics:
-            self.metrics.dead_letter("delivery", reason_class)
-            self.metrics.delivery_dead_lettered(pid)
-        return (self.t_dlq, key, value, dlq_headers(
-            stage="delivery", error=err, reason_class=reason_class, original=origin, partner=pid,
-            event_id=event_id, source=f"{origin[0]}/{origin[1]}@{origin[2]}",
-            extra={"attempts": attempts} if attempts else None))
+    def _pool(self, pid: str) -> ThreadPoolExecutor:
+        pool = self._pools.get(pid)
+        if pool is None:
+            pool = self._pools[pid] = ThreadPoolExecutor(self.threads_per_partner,
+                                                         thread_name_prefix=f"deliver-{pid}"[:15])
+        return pool
 
     # ---- the loop ------------------------------------------------------------------------
-    def run(self, *, idle_exit_s: float | None = None) -> None:
-        from confluent_kafka import Consumer, KafkaException, Producer, TopicPartition
+    def run(self, *, idle_exit_s: float | None = None, consumer=None, producer=None) -> None:
+        """Consume and deliver until SIGTERM/SIGINT, `stop()`, or `idle_exit_s` without work.
 
-        from hub.runtime.kafka import consumer_config, produce, producer_config
+        Raises BrokerError (the CLI exits non-zero) when receipts or dead letters are not
+        acknowledged; nothing of that round is committed."""
+        from confluent_kafka import Consumer, Producer
 
-        consumer = Consumer(consumer_config(self.settings, f"{self.settings.topic_prefix}-delivery"))
-        producer = Producer(producer_config(self.settings))
-        consumer.subscribe(sorted(self.by_topic))
+        from hub.runtime.kafka import consumer_config, producer_config
+
+        consumer = consumer or Consumer(consumer_config(self.settings, f"{self.settings.topic_prefix}-delivery"))
+        producer = producer or Producer(producer_config(self.settings))
+        consumer.subscribe(sorted(self.by_topic),
+                           on_revoke=lambda c, parts: self._revoked(c, producer, parts),
+                           on_lost=lambda c, parts: self._revoked(c, producer, parts))
         for sig in (signal.SIGTERM, signal.SIGINT):
             try:
                 signal.signal(sig, lambda *_: self._stop.set())
@@ -170,41 +128,126 @@ class DeliveryWorker:
         last_msg = time.monotonic()
         try:
             while not self._stop.is_set():
-                msgs = consumer.consume(500, timeout=0.5)
-                msgs = [m for m in msgs if not self._consumer_error(m)]
-                if not msgs:
-                    if idle_exit_s and time.monotonic() - last_msg > idle_exit_s:
-                        break
-                    continue
-                last_msg = time.monotonic()
-                by_tp = defaultdict(list)
+                busy = any(ln.future or ln.queue for ln in self._lanes.values())
+                msgs = [m for m in consumer.consume(500, timeout=0.05 if busy else 0.5)
+                        if not self._consumer_error(m)]
+                now = time.monotonic()
+                if msgs:
+                    last_msg = now
                 for m in msgs:
-                    by_tp[(m.topic(), m.partition())].append(m)
-                futures = [self.pool.submit(lambda ms=ms: [o for m in ms for o in self.handle(m)])
-                           for ms in by_tp.values()]
-                outputs = [o for f in futures for o in f.result()]
-                errors = []
-                for topic, key, value, headers in outputs:
-                    produce(producer, topic, value, key, headers,
-                            on_delivery=lambda err, _m: err and errors.append(err))
-                if producer.flush(30) or errors:
-                    raise BrokerError(f"receipts/dead letters not acknowledged: "
-                                      f"{errors[0].str() if errors else 'flush timed out'}")
-                offsets = [TopicPartition(t, p, max(m.offset() for m in ms) + 1)
-                           for (t, p), ms in by_tp.items()]
-                try:
-                    consumer.commit(offsets=offsets, asynchronous=False)
-                except KafkaException as e:
-                    # a rebalance took the partitions: the new owner re-delivers (idempotent)
-                    log.warning("offset commit failed: %s", e.args[0].str() if e.args else e)
-                if self.metrics:
-                    self.metrics.processed(len(msgs), seconds=time.monotonic() - last_msg)
+                    self._lane(m.topic(), m.partition()).queue.append(m)
+                self._finish(consumer, producer, [ln for ln in self._lanes.values()
+                                                  if ln.future is not None and ln.future.done()])
+                self._schedule(now)
+                self._flow_control(consumer, now)
+                if idle_exit_s and not busy and not msgs and now - last_msg > idle_exit_s:
+                    break
         finally:
-            consumer.close()
-            self.pool.shutdown(wait=True)
-            for ch in self.channels.values():
-                if ch.delivery:
-                    ch.delivery.close()
+            try:
+                for ln in self._lanes.values():
+                    ln.cancel.set()
+                self._finish(consumer, producer, [ln for ln in self._lanes.values() if ln.future],
+                             wait=True)
+            finally:
+                consumer.close()
+                for pool in self._pools.values():
+                    pool.shutdown(wait=True)
+                for ch in self.channels.values():
+                    if ch.delivery:
+                        ch.delivery.close()
+
+    def _lane(self, topic: str, partition: int) -> _Lane:
+        ln = self._lanes.get((topic, partition))
+        if ln is None:
+            ln = self._lanes[(topic, partition)] = _Lane(topic, partition, self.by_topic[topic])
+        return ln
+
+    def _schedule(self, now: float) -> None:
+        for ln in self._lanes.values():
+            if ln.future is None and ln.queue and now >= ln.due:
+                batch = list(islice(ln.queue, TASK_RECORDS))
+                ln.future = self._pool(ln.pid).submit(self._run_lane, batch, ln.head_attempts, ln.cancel)
+
+    def _finish(self, consumer, producer, lanes: list[_Lane], *, wait: bool = False) -> None:
+        """Produce the outputs of the lanes' finished tasks, then commit their progress."""
+        from confluent_kafka import TopicPartition
+
+        outputs, commits, n = [], [], 0
+        for ln in lanes:
+            if ln.future is None or not (wait or ln.future.done()):
+                continue
+            res: _LaneResult = ln.future.result()   # a task raises only on a hub bug: exit
+            ln.future = None
+            for _ in range(res.done):
+                ln.queue.popleft()
+            outputs += res.outputs
+            n += res.done
+            if res.last_offset is not None:
+                commits.append(TopicPartition(ln.topic, ln.partition, res.last_offset + 1))
+            if res.retry is not None:
+                ch = self.channels[ln.pid]
+                ln.head_attempts = res.attempts
+                delay = ch.backoff(res.attempts, self._random.random())
+                ln.due = time.monotonic() + delay
+                log.info("delivery to %s (partition %d) failed (%s); attempt %d in %.1f s",
+                         ln.pid, ln.partition, res.retry, res.attempts + 1, delay)
+            elif res.done:
+                ln.head_attempts, ln.due = 0, 0.0
+        if not outputs and not commits:
+            return
+        t0 = time.monotonic()
+        self._produce(producer, outputs)
+        if commits:
+            from confluent_kafka import KafkaException
+            try:
+                consumer.commit(offsets=commits, asynchronous=False)
+            except KafkaException as e:
+                # a rebalance took the partitions: the new owner re-delivers (idempotent)
+                log.warning("offset commit failed: %s", e.args[0].str() if e.args else e)
+        if self.metrics and n:
+            self.metrics.processed(n, seconds=time.monotonic() - t0)
+
+    def _produce(self, producer, outputs: list) -> None:
+        from hub.runtime.kafka import produce
+
+        errors = []
+        for topic, key, value, headers in outputs:
+            produce(producer, topic, value, key, headers,
+                    on_delivery=lambda err, _m: err and errors.append(err))
+        if producer.flush(30) or errors:
+            raise BrokerError(f"receipts/dead letters not acknowledged: "
+                              f"{errors[0].str() if errors else 'flush timed out'}")
+
+    def _flow_control(self, consumer, now: float) -> None:
+        """Pause a lane's partition while it waits for a retry or holds a long backlog."""
+        from confluent_kafka import TopicPartition
+
+        pause, resume = [], []
+        for ln in self._lanes.values():
+            want = now < ln.due or len(ln.queue) >= LANE_HIGH_WATER
+            if want != ln.paused:
+                (pause if want else resume).append(ln)
+        for lanes, call in ((pause, consumer.pause), (resume, consumer.resume)):
+            if lanes:
+                try:
+                    call([TopicPartition(ln.topic, ln.partition) for ln in lanes])
+                except Exception as e:  # noqa: BLE001 - e.g. the partition was just revoked
+                    log.warning("%s failed: %s", call.__name__, e.__class__.__name__)
+                    continue
+                for ln in lanes:
+                    ln.paused = lanes is pause
+
+    def _revoked(self, consumer, producer, partitions) -> None:
+        """Rebalance: finish (or cut short) the revoked lanes' tasks, commit, forget the lanes.
+
+        Records held in a revoked lane are not committed: the new owner delivers them."""
+        lanes = [self._lanes[(tp.topic, tp.partition)] for tp in partitions
+                 if (tp.topic, tp.partition) in self._lanes]
+        for ln in lanes:
+            ln.cancel.set()
+        self._finish(consumer, producer, lanes, wait=True)
+        for ln in lanes:
+            self._lanes.pop((ln.topic, ln.partition), None)
 
     @staticmethod
     def _consumer_error(m) -> bool:
@@ -217,19 +260,6 @@ class DeliveryWorker:
             raise BrokerError(f"consumer error: {err.str()}")
         log.warning("consumer error: %s", err.str())
         return True
-
-
-# Kafka headers set by the router that a partner must see on delivery, and their HTTP names
-FORWARDED_HEADERS = {"nqfhub.erasure_request": "X-NQFHub-Erasure-Request"}
-
-
-def _forwarded_headers(headers) -> dict:
-    out = {}
-    for k, v in headers or []:
-        name = FORWARDED_HEADERS.get(k)
-        if name:
-            out[name] = v.decode() if isinstance(v, bytes) else str(v)
-    return out
 
 
 def build_worker(settings: Settings, *, partners_dir=None, metrics=None) -> DeliveryWorker:

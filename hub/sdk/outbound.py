@@ -22,6 +22,7 @@ class Envelope:
     trace_id: str
     content_type: str
     subject_id: str | None = None
+    erasure_request: bool = False     # the router asks the partner to erase (ConsentWithdrawn)
     extra_headers: dict = field(default_factory=dict)
 
 

@@ -1,8 +1,13 @@
-"""A partner-side webhook receiver for the demo and tests: checks signatures, de-duplicates.
+"""A partner-side webhook receiver for the demo and tests: verifies signatures, de-duplicates.
 
-Each partner posts to `/<partner_id>`. A request with a missing or wrong X-NQFHub-Signature is
-answered 401 and counted; a repeated Idempotency-Key is answered 200 and counted as a duplicate
-(the effect happens once). Nothing of the body is kept except the event id and type.
+Each partner posts to `/<partner_id>`; `secrets` maps partner ids to their whsec_ secrets. A
+request is answered 401 and counted in `bad_signatures` unless its Standard Webhooks signature
+verifies (`connectors.webhook.verify`: webhook-id, webhook-timestamp within 5 minutes either way,
+webhook-signature) and an X-NQFHub-Erasure-Request header, if any, agrees with the erasure flag
+in the signed webhook-id. The verified webhook-id is the de-duplication key: a repeated one is
+answered 200 and counted as a duplicate (the effect happens once). Pass `ssl_context` to serve
+https (tests use a throwaway CA; `CERT_REQUIRED` on it makes the receiver demand a client
+certificate). Nothing of the body is kept except the event id and type.
 `fail_first` injects failures for tests: {partner_id: (n, status)} answers the first n requests
 with that status; a partner id in `down` is answered 503 until it is removed (a partner outage).
 `accepted` lists, per partner, the idempotency keys in the order they were first accepted and
@@ -15,14 +20,14 @@ import threading
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from connectors.webhook import SIGNATURE_HEADER, verify
+from connectors.webhook import erasure_of, parse_secret, verify
 
 MAX_BODY = 8 * 1024 * 1024
 
 
 class PartnerReceiver:
     def __init__(self, secrets: dict[str, bytes], *, fail_first: dict | None = None,
-                 host: str = "127.0.0.1", port: int = 0):
+                 host: str = "127.0.0.1", port: int = 0, ssl_context=None):
         self.secrets = secrets
         self.fail_first = dict(fail_first or {})
         self.lock = threading.Lock()
@@ -57,7 +62,10 @@ class PartnerReceiver:
                     secret = receiver.secrets.get(pid)
                     if secret is None:
                         return self._answer(404, {"error": "unknown partner"})
-                    if not verify(secret, body, self.headers.get(SIGNATURE_HEADER)):
+                    msg_id = verify(parse_secret(secret, where=f"receiver secret of {pid}"),
+                                    dict(self.headers.items()), body)
+                    flag = self.headers.get("X-NQFHub-Erasure-Request")
+                    if msg_id is None or (flag is not None and (flag == "true") != erasure_of(msg_id)):
                         receiver.bad_signatures[pid] += 1
                         return self._answer(401, {"error": "bad signature"})
                     if pid in receiver.down:
@@ -67,14 +75,14 @@ class PartnerReceiver:
                     if n > 0:
                         receiver.fail_first[pid] = (n - 1, status)
                         return self._answer(status, {"error": "injected failure"})
-                    key = self.headers.get("Idempotency-Key") or ""
+                    key = msg_id
                     if key in receiver.received[pid]:
                         receiver.duplicates[pid] += 1
                         return self._answer(200, {"status": "duplicate"})
                     receiver.received[pid][key] = self.headers.get("X-NQFHub-Event-Type", "")
                     receiver.accepted[pid].append(key)
-                    if self.headers.get("X-NQFHub-Erasure-Request") == "true":
-                        receiver.erasure_requests[pid].add(key)
+                    if erasure_of(msg_id):
+                        receiver.erasure_requests[pid].add(msg_id.rsplit(":", 1)[0])
                 self._answer(200, {"status": "accepted"})
 
             def _answer(self, status, obj):
@@ -87,12 +95,16 @@ class PartnerReceiver:
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
+        self.scheme = "http"
+        if ssl_context is not None:
+            self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, name="partner-receiver", daemon=True)
 
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{self.scheme}://{host}:{port}"
 
     def start(self) -> "PartnerReceiver":
         self.thread.start()

@@ -44,16 +44,17 @@ class PartnerChannel:
 
     Retries: attempt n (n >= 1) that fails retriably is tried again after
     min(backoff_s * 2**(n-1), backoff_max_s) seconds, jittered to 50-100 %; attempt
-    `max_attempts` is the last. The defaults ride out a partner outage of about 10 to 20 minutes.
+    `max_attempts` is the last. The defaults (50 attempts, 0.2 s doubling to 30 s) ride out a
+    partner outage of about 10 to 20 minutes.
     """
 
     partner_id: str
     kind: str                   # webhook | file | topic
     encoder: object | None
     delivery: object | None
-    max_attempts: int = 30
+    max_attempts: int = 50
     backoff_s: float = 0.2
-    backoff_max_s: float = 60.0
+    backoff_max_s: float = 30.0
 
     def backoff(self, attempts: int, jitter: float) -> float:
         """Seconds to wait after `attempts` failed attempts; `jitter` in [0, 1)."""
@@ -73,9 +74,12 @@ def build_channels(settings: Settings, partners: dict) -> dict[str, PartnerChann
             continue
         enc = registry.encoder(d.get("format", "canonical-json"), d.get("options"))
         secret = secrets.resolve(settings, d.get("secret_ref"))
+        d["partner_id"] = pid
+        if d.get("tls"):
+            d["tls"] = secrets.tls_material(settings, d["tls"])
         out[pid] = PartnerChannel(pid, kind, enc, registry.delivery(kind, d, secret),
-                                  int(d.get("max_attempts", 30)), float(d.get("backoff_s", 0.2)),
-                                  float(d.get("backoff_max_s", 60.0)))
+                                  int(d.get("max_attempts", 50)), float(d.get("backoff_s", 0.2)),
+                                  float(d.get("backoff_max_s", 30.0)))
     return out
 
 

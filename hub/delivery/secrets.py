@@ -37,7 +37,7 @@ def resolve(settings: Settings, ref: str | None) -> bytes | None:
 
 
 def ensure(settings: Settings, ref: str) -> bytes:
-    """Create a random secret file for `ref` if none exists (used by the demo)."""
+    """Create a random webhook secret file (whsec_<base64>) for `ref` if none exists."""
     try:
         got = resolve(settings, ref)
         if got:
@@ -46,11 +46,23 @@ def ensure(settings: Settings, ref: str) -> bytes:
         pass
     p = secret_path(settings, ref)
     p.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    value = _secrets.token_hex(32).encode()
+    from connectors.webhook import new_secret
+    value = new_secret().encode()          # Standard Webhooks: whsec_<base64>
     fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "wb") as f:
         f.write(value)
     return value
+
+
+def tls_material(settings: Settings, tls: dict) -> dict:
+    """A partner's `delivery.tls` with `client_key_ref` (and `client_key_password_ref`) resolved
+    into `client_key_pem` (and `client_key_password_pem`); paths are left as they are."""
+    out = {k: v for k, v in tls.items() if not k.endswith("_ref")}
+    if tls.get("client_key_ref"):
+        out["client_key_pem"] = resolve(settings, tls["client_key_ref"])
+    if tls.get("client_key_password_ref"):
+        out["client_key_password_pem"] = resolve(settings, tls["client_key_password_ref"])
+    return out
 
 
 def hex_key(raw: str, *, what: str, where: str, min_bytes: int = 16) -> bytes:

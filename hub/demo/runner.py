@@ -114,7 +114,7 @@ class Demo:
 
     def _partners(self, receiver_url: str) -> dict[str, bytes]:
         """Copy the partner registry, pointing webhooks at the local receiver; make secrets."""
-        import secrets as pysecrets
+        from connectors.webhook import new_secret
         src = self.base.partners_path
         dst = self.settings.partners_path
         dst.mkdir(parents=True)
@@ -130,7 +130,7 @@ class Demo:
                 d["secret_ref"] = f"demo-{data['id']}"
                 d["max_attempts"] = 4
                 d["backoff_s"] = 0.1
-                secrets[data["id"]] = pysecrets.token_hex(32).encode()
+                secrets[data["id"]] = new_secret().encode()
             elif d.get("type") == "file":
                 d["path"] = str(self.tmp / "drop" / data["id"])
             (dst / p.name).write_text(yaml.safe_dump(data, sort_keys=False))

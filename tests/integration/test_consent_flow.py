@@ -84,7 +84,9 @@ def hub(broker_home, clean_env, tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("consent")
     env = dict(clean_env, NQF_HUB_TOPIC_PREFIX="cs" + uuid.uuid4().hex[:8])
-    receiver = PartnerReceiver({"de-uni": b"secret-de"}).start()
+    from connectors.webhook import new_secret
+    secret_de = new_secret()
+    receiver = PartnerReceiver({"de-uni": secret_de.encode()}).start()
     pdir = tmp / "partners"
     pdir.mkdir()
     (pdir / "de-uni.yaml").write_text(yaml.safe_dump({
@@ -94,7 +96,7 @@ def hub(broker_home, clean_env, tmp_path_factory):
         "delivery": {"type": "webhook", "url": f"{receiver.url}/de-uni", "format": "canonical-json",
                      "secret_ref": "cs-de-uni"}}))
     env["NQF_HUB_PARTNERS_DIR"] = str(pdir)
-    env["NQF_HUB_SECRET_CS_DE_UNI"] = "secret-de"
+    env["NQF_HUB_SECRET_CS_DE_UNI"] = secret_de
     s = load_settings(env)
     ensure_topics(s, load_partners(pdir))
     logs = {w: tmp / f"{w}.log" for w in ("router", "deliver")}
@@ -185,7 +187,9 @@ def test_withdrawal_sends_an_erasure_request_to_the_partner(hub):
     new = wait_for(lambda: set(_received(hub, "ConsentWithdrawn")) - before, 30, "the erasure request",
                    hub["log"])
     assert len(new) == 1
-    (wid,) = new
+    (msg_id,) = new
+    assert msg_id.endswith(":erasure")              # the flag is in the signed webhook-id
+    wid = msg_id.removesuffix(":erasure")
     assert hub["receiver"].erasure_requests["de-uni"] == {wid}   # flagged as an erasure request over HTTP
     acts = [a["action"] for a in audits(s, wid)]
     assert acts == ["erasure_request"]

@@ -39,7 +39,8 @@ def test_partner_outage_does_not_stall_other_partners_and_delivers_exactly_once(
     from hub.runtime.topics import ensure_topics, partner_topic
     from hub.serde import default_serde
 
-    secrets = {"up": b"s-up", "down": b"s-down"}
+    from connectors.webhook import new_secret
+    secrets = {"up": new_secret().encode(), "down": new_secret().encode()}
     receiver = PartnerReceiver(secrets).start()
     receiver.down.add("down")
     pdir = tmp_path / "partners"

@@ -18,7 +18,8 @@ def test_revocation_reaches_exactly_the_partners_that_received_the_credential_ac
     from hub.routing.policy import load_partners
     from hub.runtime.topics import ensure_topics
 
-    secrets = {"uni-a": b"sa", "uni-b": b"sb", "other": b"so"}
+    from connectors.webhook import new_secret
+    secrets = {pid: new_secret().encode() for pid in ("uni-a", "uni-b", "other")}
     receiver = PartnerReceiver(secrets).start()
     pdir = tmp_path / "partners"
     pdir.mkdir()

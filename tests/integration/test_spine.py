@@ -126,7 +126,9 @@ def test_delivery_retries_then_dead_letters_and_receipts(hub_settings, tmp_path)
     from hub.runtime.topics import ensure_topics, partner_topic
     from hub.serde import default_serde
 
-    receiver = PartnerReceiver({"ok": b"s1", "flaky": b"s2", "broken": b"s3"},
+    from connectors.webhook import new_secret
+    sec = {pid: new_secret() for pid in ("ok", "flaky", "broken")}
+    receiver = PartnerReceiver({pid: s.encode() for pid, s in sec.items()},
                                fail_first={"flaky": (2, 503), "broken": (99, 400)}).start()
     pdir = tmp_path / "partners"
     pdir.mkdir()
@@ -137,8 +139,8 @@ def test_delivery_retries_then_dead_letters_and_receipts(hub_settings, tmp_path)
             "delivery": {"type": "webhook", "url": f"{receiver.url}/{pid}", "format": "canonical-json",
                          "secret_ref": f"t-{pid}", "max_attempts": 3, "backoff_s": 0.01}}))
     import os
-    for pid, sec in (("ok", "s1"), ("flaky", "s2"), ("broken", "s3")):
-        os.environ[f"NQF_HUB_SECRET_T_{pid.upper()}"] = sec
+    for pid, s in sec.items():
+        os.environ[f"NQF_HUB_SECRET_T_{pid.upper()}"] = s
     try:
         partners = load_partners(pdir)
         ensure_topics(hub_settings, partners)

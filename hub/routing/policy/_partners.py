@@ -39,6 +39,8 @@ def load_partners(directory: Path) -> dict[str, Partner]:
         if pid in out:
             problems.append(f"{path.name}: id: duplicate partner id {pid}")
             continue
+        from hub.delivery.endpoints import delivery_problems   # https except loopback
+        problems += [f"{path.name}: {field}: {why}" for field, why in delivery_problems(doc["delivery"])]
         sub = dict(doc.get("subscribe") or {})
         for k in ("event_types", "source_jurisdictions"):
             if k in sub:

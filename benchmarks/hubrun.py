@@ -118,6 +118,8 @@ def _what(body: bytes, headers) -> str:
     """What an accepted delivery was about, independent of its Idempotency-Key: the event id in
     a canonical-json body, else event type + the document's own id (OB3 and the like)."""
     etype = headers.get("X-NQFHub-Event-Type", "")
+    if str(headers.get("Idempotency-Key") or "").endswith(":erasure"):
+        etype += ":erasure"      # an erasure request is its own effect, not a copy of the event
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -125,7 +127,7 @@ def _what(body: bytes, headers) -> str:
     if isinstance(doc, dict):
         h = doc.get("header")
         if isinstance(h, dict) and h.get("event_id"):
-            return str(h["event_id"])
+            return str(h["event_id"]) + (":erasure" if etype.endswith(":erasure") else "")
         if doc.get("id"):
             return f"{etype}|{doc['id']}"
     return f"{etype}|{headers.get('Idempotency-Key')}"

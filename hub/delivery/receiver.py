@@ -9,7 +9,7 @@ answered 200 and counted as a duplicate (the effect happens once). Pass `ssl_con
 https (tests use a throwaway CA; `CERT_REQUIRED` on it makes the receiver demand a client
 certificate). Nothing of the body is kept except the event id and type.
 `fail_first` injects failures for tests: {partner_id: (n, status)} answers the first n requests
-with that status; a partner id in `down` is answered 503 until it is removed (a partner outage).
+with that status; a partner id in `outage` is answered 503 until it is removed (a partner outage).
 `accepted` lists, per partner, the idempotency keys in the order they were first accepted and
 `unavailable` counts the 503s answered because a partner was down.
 """
@@ -35,7 +35,7 @@ class PartnerReceiver:
         self.duplicates: dict[str, int] = defaultdict(int)
         self.bad_signatures: dict[str, int] = defaultdict(int)
         self.erasure_requests: dict[str, set[str]] = defaultdict(set)   # partner -> event ids
-        self.down: set[str] = set()
+        self.outage: set[str] = set()
         self.unavailable: dict[str, int] = defaultdict(int)
         self.accepted: dict[str, list[str]] = defaultdict(list)
         self.requests = 0
@@ -68,7 +68,7 @@ class PartnerReceiver:
                     if msg_id is None or (flag is not None and (flag == "true") != erasure_of(msg_id)):
                         receiver.bad_signatures[pid] += 1
                         return self._answer(401, {"error": "bad signature"})
-                    if pid in receiver.down:
+                    if pid in receiver.outage:
                         receiver.unavailable[pid] += 1
                         return self._answer(503, {"error": "partner down"})
                     n, status = receiver.fail_first.get(pid, (0, 0))

@@ -118,6 +118,7 @@ class DeliveryWorker(RecordDelivery):
         consumer = consumer or Consumer(consumer_config(self.settings, f"{self.settings.topic_prefix}-delivery"))
         producer = producer or Producer(producer_config(self.settings))
         consumer.subscribe(sorted(self.by_topic),
+                           on_assign=lambda c, parts: self._assigned(c, producer, parts),
                            on_revoke=lambda c, parts: self._revoked(c, producer, parts),
                            on_lost=lambda c, parts: self._revoked(c, producer, parts))
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -237,15 +238,35 @@ class DeliveryWorker(RecordDelivery):
                 for ln in lanes:
                     ln.paused = lanes is pause
 
+    def _assigned(self, consumer, producer, partitions) -> None:
+        """Rebalance: take the partitions with fresh lanes, un-paused.
+
+        librdkafka keeps a partition's pause across revoke and re-assign, so a partition paused
+        for a retry before a rebalance would otherwise never be fetched again."""
+        stale = [tp for tp in partitions if (tp.topic, tp.partition) in self._lanes]
+        if stale:
+            self._revoked(consumer, producer, stale)
+        consumer.assign(partitions)
+        if partitions:
+            consumer.resume(partitions)
+
     def _revoked(self, consumer, producer, partitions) -> None:
         """Rebalance: finish (or cut short) the revoked lanes' tasks, commit, forget the lanes.
 
         Records held in a revoked lane are not committed: the new owner delivers them."""
+        from confluent_kafka import TopicPartition
+
         lanes = [self._lanes[(tp.topic, tp.partition)] for tp in partitions
                  if (tp.topic, tp.partition) in self._lanes]
         for ln in lanes:
             ln.cancel.set()
         self._finish(consumer, producer, lanes, wait=True)
+        paused = [TopicPartition(ln.topic, ln.partition) for ln in lanes if ln.paused]
+        if paused:
+            try:
+                consumer.resume(paused)     # the pause would outlive the assignment (see _assigned)
+            except Exception as e:  # noqa: BLE001 - already gone (lost partitions)
+                log.warning("resume of revoked partitions failed: %s", e.__class__.__name__)
         for ln in lanes:
             self._lanes.pop((ln.topic, ln.partition), None)
 

@@ -42,7 +42,7 @@ def test_partner_outage_does_not_stall_other_partners_and_delivers_exactly_once(
     from connectors.webhook import new_secret
     secrets = {"up": new_secret().encode(), "down": new_secret().encode()}
     receiver = PartnerReceiver(secrets).start()
-    receiver.down.add("down")
+    receiver.outage.add("down")
     pdir = tmp_path / "partners"
     pdir.mkdir()
     for pid in secrets:
@@ -87,7 +87,7 @@ def test_partner_outage_does_not_stall_other_partners_and_delivers_exactly_once(
         assert t.is_alive()                                  # the poison record did not stop it
         wait_for(lambda: receiver.unavailable["down"] > tried_during, "`down` to be retried")
 
-        receiver.down.discard("down")                        # the partner comes back
+        receiver.outage.discard("down")                        # the partner comes back
         wait_for(lambda: len(receiver.accepted["down"]) == len(events), "`down` to catch up")
         assert receiver.accepted["down"] == [eid for eid, _ in events]        # once each, in order
         assert receiver.accepted["up"] == [eid for eid, _ in events]
@@ -114,3 +114,63 @@ def test_partner_outage_does_not_stall_other_partners_and_delivers_exactly_once(
         committed = c.committed([TopicPartition(topic, i) for i in ends], timeout=10)
         assert {tp.partition: tp.offset for tp in committed} == ends, topic
     c.close()
+
+
+def test_a_rebalance_during_an_outage_does_not_leave_partitions_paused(hub_settings, tmp_path):
+    """librdkafka keeps a pause across revoke/assign: a worker whose paused partitions come back
+    after a rebalance must fetch them again, or a partner outage that overlaps a worker restart
+    would strand records forever."""
+    from confluent_kafka import Producer
+
+    from connectors.webhook import new_secret
+    from hub.delivery.receiver import PartnerReceiver
+    from hub.delivery.worker import DeliveryWorker, build_channels
+    from hub.ingest.decoding import decode_paths
+    from hub.routing.policy import load_partners
+    from hub.runtime.kafka import producer_config
+    from hub.runtime.topics import ensure_topics, partner_topic
+    from hub.serde import default_serde
+
+    secret = new_secret()
+    receiver = PartnerReceiver({"rb": secret.encode()}).start()
+    receiver.outage.add("rb")
+    pdir = tmp_path / "partners"
+    pdir.mkdir()
+    (pdir / "rb.yaml").write_text(yaml.safe_dump({
+        "id": "rb", "name": "rb", "jurisdiction": "DE", "legal_nature": "public_body",
+        "purposes": ["recognition"], "instruments": [],
+        "delivery": {"type": "webhook", "url": f"{receiver.url}/rb", "format": "canonical-json",
+                     "secret_ref": "rebalance-rb", "max_attempts": 100000, "backoff_s": 0.05,
+                     "backoff_max_s": 0.5}}))
+    os.environ["NQF_HUB_SECRET_REBALANCE_RB"] = secret
+    partners = load_partners(pdir)
+    ensure_topics(hub_settings, partners)
+    events = [(item.event["header"]["event_id"], data)
+              for item, data in decode_paths("openbadges3", [sample_file(tmp_path, 8)]) if data]
+    p = Producer(producer_config(hub_settings))
+    for i, (_, v) in enumerate(events):       # several keys: several partitions, all paused
+        p.produce(partner_topic(hub_settings, "rb"), value=v, key=f"subject-{i}".encode())
+    p.flush(10)
+
+    def new_worker():
+        w = DeliveryWorker(hub_settings, default_serde(), partners, channels=build_channels(hub_settings, partners))
+        t = threading.Thread(target=w.run, daemon=True)
+        t.start()
+        return w, t
+
+    a, ta = new_worker()
+    try:
+        wait_for(lambda: receiver.unavailable["rb"] >= 3, "the outage to be hit (partitions paused)")
+        b, tb = new_worker()                  # a second member joins: everything is reassigned
+        time.sleep(0.5)
+        wait_for(lambda: receiver.unavailable["rb"] >= 6, "retries across the rebalance")
+        b.stop()
+        tb.join(60)                           # and leaves: a gets every partition back
+        receiver.outage.discard("rb")
+        wait_for(lambda: len(receiver.accepted["rb"]) == len(events), "every event after the rebalance")
+        assert sorted(receiver.accepted["rb"]) == sorted(eid for eid, _ in events)
+        assert receiver.stats()["duplicates"] == {}
+    finally:
+        a.stop()
+        ta.join(60)
+        receiver.stop()

@@ -69,15 +69,23 @@ def test_a_consented_hold_that_stays_held_is_inconsistent():
     assert acc["holds"]["consented_holds"] == 1 and not acc["holds"]["consistent"]
 
 
+SECRET = b"whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+
 def _post(url, key, body=b'{"header": {"event_id": "ev-1"}}'):
-    from connectors.webhook import SIGNATURE_HEADER, sign
-    return httpx.post(url, content=body, headers={"Idempotency-Key": key, SIGNATURE_HEADER: sign(b"s", body),
+    import time
+
+    from connectors.webhook import parse_secret, sign
+    ts = int(time.time())
+    sig = sign(parse_secret(SECRET, where="test"), key, ts, body)    # Standard Webhooks; webhook-id = key
+    return httpx.post(url, content=body, headers={"Idempotency-Key": key, "webhook-id": key,
+                                                  "webhook-timestamp": str(ts), "webhook-signature": sig,
                                                   "X-NQFHub-Event-Type": "CredentialIssued"}, timeout=5)
 
 
 def test_partner_side_goes_down_comes_back_on_the_same_port_and_counts_effects_per_event():
     side = PartnerSide().start()
-    side.secrets["p-a"] = b"s"
+    side.secrets["p-a"] = SECRET
     url = f"{side.url}/p-a"
     try:
         assert _post(url, "k1").status_code == 200

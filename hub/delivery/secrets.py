@@ -2,6 +2,9 @@
 
 `secret_ref: acme-webhook` resolves, in order, to the environment variable
 NQF_HUB_SECRET_ACME_WEBHOOK, then to the file $NQF_HUB_HOME/secrets/acme-webhook (0600).
+Webhook signing secrets are in the Standard Webhooks form whsec_<base64> (checked by
+`connectors.webhook.parse_secret` when the worker starts); a partner's mutual-TLS client key is
+referenced the same way (`tls.client_key_ref`, resolved by `tls_material`).
 """
 from __future__ import annotations
 

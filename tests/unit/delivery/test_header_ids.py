@@ -48,3 +48,35 @@ def test_header_id_problems():
     assert [f for f, _ in header_id_problems({"event_id": "{1168cddc-0890-548f-bb70-efd8280659f3}",
                                               "trace_id": "ab"})] == ["header.event_id", "header.trace_id"]
     assert [f for f, _ in header_id_problems({})] == ["header.event_id", "header.trace_id"]
+
+
+def test_the_http_ingest_endpoint_dead_letters_a_bad_event_id(tmp_path):
+    """`nqf-hub serve` decodes through the same place: 422, a located error, a dead letter, and
+    nothing on hub.ingress (the authority's namespacing never runs on a malformed id)."""
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from hub.config import load_settings
+    from hub.serve.app import make_app
+    from hub.serve.tokens import TokenBook, issue_token
+    from tests.fakes import FakeProducer
+
+    tok, h = issue_token()
+    (tmp_path / "tokens.yaml").write_text(
+        "authorities:\n"
+        f"  - {{id: za-hub, token_sha256: {h}, connectors: [canonical-json], jurisdiction: ZA,"
+        f" authority_type: public_body}}\n")
+    prod = FakeProducer()
+    app = make_app(load_settings({"NQF_HUB_HOME": str(tmp_path)}), tokens=TokenBook.load(tmp_path / "tokens.yaml"),
+                   producer=prod, max_body=64 * 1024)
+
+    async def go():
+        async with TestClient(TestServer(app)) as c:
+            r = await c.post("/ingest/canonical-json?name=push.jsonl", data=_line(event_id="../../.."),
+                             headers={"Authorization": f"Bearer {tok}"})
+            return r.status, await r.json()
+    status, body = asyncio.run(go())
+    assert status == 422
+    assert body["errors"][0]["field"] == "header.event_id" and "../" not in json.dumps(body)
+    assert [t for t, *_ in prod.sent] == ["hub.deadletter"]

@@ -112,13 +112,13 @@ def run_scenario(name: str, args, settings) -> dict:
         script = Script(run, [])
         script.steps = scenario_steps(name, run, script, args)
         feeder = run.feed(stream, args.rate)
-        settled = run.settle(feeder, args.timeout, on_tick=script.tick)
+        settled = run.settle(feeder, args.timeout, on_tick=script.tick, stall_s=args.stall_s)
         if settled and not script.finished:    # a step or restore still due: fire it, settle again
             while not script.finished:
                 run.check()
                 script.tick()
                 time.sleep(0.5)
-            settled = run.settle(feeder, args.timeout)
+            settled = run.settle(feeder, args.timeout, stall_s=args.stall_s)
         res = run.result()
         res.update(scenario=name, settled=settled, steps=script.log, rate_offered=args.rate,
                    feed_s=round(feeder.finished_at - feeder.started_at, 1))
@@ -148,6 +148,9 @@ def main(argv=None) -> int:
     ap.add_argument("--partner-down-s", type=float, default=60.0)
     ap.add_argument("--broker-down-s", type=float, default=30.0)
     ap.add_argument("--timeout", type=float, default=1800.0, help="seconds to wait for a scenario to settle")
+    ap.add_argument("--stall-s", type=float, default=300.0,
+                    help="give up (and report what is missing) when events are pending and no output "
+                         "record appeared for this long")
     ap.add_argument("--logs", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "nqfhub-chaos-logs"),
                     help="where worker logs of a failed scenario are kept")
     args = ap.parse_args(argv)

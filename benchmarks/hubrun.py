@@ -244,8 +244,11 @@ class HubRun(Demo):
     WORKERS = ("router", "deliver", "recognition")
 
     def __init__(self, settings, *, events: int, seed: int = 7, consent_every: int = 10,
-                 per_route: int = 20, retry_window_s: float = 180.0, say=log):
+                 per_route: int = 20, retry_window_s: float = 180.0, base_env: dict | None = None, say=log):
+        """`base_env`: the environment whose NQF_HUB_* client settings (bootstrap, security,
+        profile) the worker processes get (default: this process's environment)."""
         super().__init__(settings, events=events, seed=seed, say=say, wait_s=5.0)
+        self.base_env = dict(os.environ if base_env is None else base_env)
         self.consent_every = consent_every
         self.per_route = per_route
         self.retry_window_s = retry_window_s
@@ -258,6 +261,7 @@ class HubRun(Demo):
         self.events_fed = 0
         self.kills: list[dict] = []
         self.tracker: Tracker | None = None
+        self.stalled = False
 
     def __enter__(self):
         return self
@@ -278,6 +282,12 @@ class HubRun(Demo):
                 d.update(backoff_s=0.2, backoff_max_s=2.0, max_attempts=int(self.retry_window_s / 2) + 10)
                 p.write_text(yaml.safe_dump(data, sort_keys=False))
         return secrets
+
+    def _env(self, secrets: dict[str, bytes]) -> dict:
+        env = super()._env(secrets)
+        own = ("NQF_HUB_TOPIC_PREFIX", "NQF_HUB_PARTNERS_DIR", "NQF_HUB_HOME")
+        env.update({k: v for k, v in self.base_env.items() if k.startswith("NQF_HUB_") and k not in own})
+        return env
 
     def start(self) -> "HubRun":
         from hub.routing.policy import load_partners
@@ -469,9 +479,11 @@ class HubRun(Demo):
         return out
 
     def settle(self, feeder: "Feeder", timeout_s: float, quiet_s: float = 10.0,
-               on_tick=None) -> bool:
+               on_tick=None, stall_s: float = 300.0) -> bool:
         """Wait until everything fed is accounted for and the output topics were quiet for
-        `quiet_s` (late releases, repeats); True if settled within `timeout_s`."""
+        `quiet_s` (late releases, repeats); True if settled within `timeout_s`. False as soon
+        as events are pending and nothing new appeared on the output topics for `stall_s`
+        after the feed (the hub is stuck; the result then names what is missing)."""
         deadline = time.monotonic() + timeout_s
         last = 0.0
         while time.monotonic() < deadline:
@@ -485,6 +497,11 @@ class HubRun(Demo):
                 quiet = time.monotonic() - self.tracker.last_record_at > quiet_s
                 if not pend and quiet:
                     return True
+                idle = time.monotonic() - max(self.tracker.last_record_at, feeder.finished_at)
+                if pend and idle > stall_s:
+                    self.say(f"stalled: {len(pend)} events pending and no new output for {idle:.0f}s")
+                    self.stalled = True
+                    return False
             if time.monotonic() - last > 10:
                 last = time.monotonic()
                 self.say(f"... t={time.monotonic() - self.t0:.0f}s fed {self.events_fed}/{self.stream_len}, "
@@ -530,7 +547,7 @@ class HubRun(Demo):
             "partner_duplicate_effects": self.partner_side.duplicate_effects(),
             "bad_signatures": sum(stats["bad_signatures"].values()),
             "topic_duplicates": topic_dups, "audit_verify": audit, "holds": holds,
-            "kills": self.kills, "elapsed_s": round(time.monotonic() - self.t0, 1),
+            "kills": self.kills, "stalled": self.stalled, "elapsed_s": round(time.monotonic() - self.t0, 1),
         }
         out["invariants"] = {
             "lost_0": out["lost"] == 0,

@@ -8,7 +8,6 @@ dead-lettered, no duplicate effect at the partner, the audit chain verifies, hol
 """
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -20,17 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def test_kill9_router_and_delivery_and_partner_outage_lose_nothing(broker_home):
+def test_kill9_router_and_delivery_and_partner_outage_lose_nothing(hub_env, hub_settings):
     from chaos import Script
     from hubrun import HubRun
 
-    from hub.config import load_settings
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NQF_HUB_")}
-    env["NQF_HUB_HOME"] = str(broker_home)
-    if os.environ.get("NQF_HUB_BOOTSTRAP"):        # the cluster run of CI: keep its client settings
-        env.update({k: v for k, v in os.environ.items() if k.startswith("NQF_HUB_") and k != "NQF_HUB_HOME"})
-    run = HubRun(load_settings(env), events=2000, retry_window_s=60)
+    run = HubRun(hub_settings, events=2000, retry_window_s=60, base_env=hub_env)
     with run:
         run.start()
         stream = run.prepare()

@@ -26,8 +26,9 @@ Accounting (`HubRun.result`) is per event id and per partner the event is expect
                   (event, partner[, action]) — a figure: at-least-once processing repeats them
   held / released / expired / still_held  from the audit: every release and expiry must follow a
                   hold of the same (event, partner), released copies must reach the partner,
-                  every hold of a learner who consented (every purpose, any partner) is
-                  released, and held == released + expired + still_held.
+                  every hold of a learner who consented (every purpose, any partner) is either
+                  released or re-decided by the router (the policy may still hold it, e.g. a
+                  child's own consent), and held == released + expired + still_held.
 """
 from __future__ import annotations
 
@@ -158,7 +159,7 @@ class Tracker(threading.Thread):
         self.partner_topics = {partner_topic(settings, pid): pid for pid in partners}
         self.lock = threading.Lock()
         self.stop_evt = threading.Event()
-        self.audit_seen: Counter = Counter()      # (event, partner, action)
+        self.audit_seen: Counter = Counter()      # audit id
         self.receipt_seen: Counter = Counter()    # (event, partner, status)
         self.copy_seen: Counter = Counter()       # (event, partner) on partner topics
         self.records = 0
@@ -227,10 +228,15 @@ class Tracker(threading.Thread):
         if t is None:
             return
         if topic == t_audit:
-            key = (rec["event_id"], rec["partner_id"], rec["action"])
-            self.audit_seen[key] += 1
-            if self.audit_seen[key] == 1:
-                t.actions[rec["partner_id"]].append(rec["action"])
+            # audit ids are deterministic per decision (event|partner, …|release, …|request id),
+            # so a repeat of the same id is an at-least-once duplicate
+            self.audit_seen[rec["audit_id"]] += 1
+            if self.audit_seen[rec["audit_id"]] == 1:
+                redecided = any(k == "nqfhub.release.decision" for k, _ in m.headers() or [])
+                act = rec["action"]
+                if redecided and act not in ("release", "expire"):
+                    act = "redecided_" + act      # a release request the policy answered: still held
+                t.actions[rec["partner_id"]].append(act)
         else:
             self.receipt_seen[(rec["event_id"], rec["partner_id"], rec["status"])] += 1
             t.receipts[rec["partner_id"]] = rec["status"]
@@ -473,7 +479,7 @@ class HubRun(Demo):
                     if acts[-1] in FORWARDS and eid not in received.get(p, {}) and p not in t.dead_partners:
                         out.append(eid)
                         break
-                    if acts[-1] == "hold" and eid in self.consented:     # its release is due
+                    if acts[-1] == "hold" and eid in self.consented:     # its release request is due
                         out.append(eid)
                         break
         return out
@@ -531,7 +537,7 @@ class HubRun(Demo):
             acc = account(self.tracks, self.partner_side.received, self.consented)
             topic_dups = {
                 "partner_topics": sum(n - 1 for n in tr.copy_seen.values()),
-                "audit": sum(n - 1 for n in tr.audit_seen.values()),
+                "audit": sum(n - 1 for n in tr.audit_seen.values()),   # same audit id twice
                 "receipts": sum(n - 1 for n in tr.receipt_seen.values()),
             }
         lost, lost_ids, holds, dead_lettered = acc["lost"], acc["lost_examples"], acc["holds"], acc["dead_lettered"]
@@ -574,7 +580,7 @@ def account(tracks: dict[str, Track], received: dict[str, dict], consented: set[
     lost: Counter = Counter()
     lost_ids: list[str] = []
     held = released = expired = still_held = release_without_hold = released_not_delivered = 0
-    consented_held = consented_released = dead_lettered = 0
+    consented_held = consented_released = consented_kept = dead_lettered = 0
     for eid, t in tracks.items():
         if t.dead or t.dead_partners:
             dead_lettered += 1
@@ -598,6 +604,7 @@ def account(tracks: dict[str, Track], received: dict[str, dict], consented: set[
                 if eid in consented:
                     consented_held += 1
                     consented_released += rel
+                    consented_kept += not rel and any(a.startswith("redecided_") for a in acts)
                 if rel and not got:
                     released_not_delivered += 1
             elif "release" in acts or "expire" in acts:
@@ -609,9 +616,10 @@ def account(tracks: dict[str, Track], received: dict[str, dict], consented: set[
     holds = {"held": held, "released": released, "expired": expired, "still_held": still_held,
              "release_or_expire_without_hold": release_without_hold,
              "released_not_delivered": released_not_delivered,
-             "consented_holds": consented_held, "consented_holds_released": consented_released}
+             "consented_holds": consented_held, "consented_holds_released": consented_released,
+             "consented_holds_kept_by_policy": consented_kept}
     holds["consistent"] = (release_without_hold == 0 and released_not_delivered == 0
-                           and consented_released == consented_held
+                           and consented_released + consented_kept == consented_held
                            and held == released + expired + still_held)
     return {"lost": lost, "lost_examples": lost_ids, "holds": holds, "dead_lettered": dead_lettered}
 

@@ -100,3 +100,9 @@ def test_partner_side_goes_down_comes_back_on_the_same_port_and_counts_effects_p
         assert set(side.first_at) == {("p-a", "k1"), ("p-a", "k2")}
     finally:
         side.stop()
+
+
+def test_a_consented_hold_the_policy_keeps_after_its_release_request_is_consistent():
+    acc = account({"e1": track({"p-a"}, p_a=["hold", "redecided_hold"])}, {}, {"e1"})
+    h = acc["holds"]
+    assert (h["consented_holds_kept_by_policy"], h["still_held"], h["consistent"]) == (1, 1, True)

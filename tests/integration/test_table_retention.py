@@ -52,10 +52,12 @@ def test_expired_recipients_stay_deleted_and_live_ones_are_restored_after_restar
     from hub.runtime.topics import ensure_topics
     from tests.authorities import write_authorities
 
-    receiver = PartnerReceiver({"uni-a": b"sa"}).start()
+    from connectors.webhook import new_secret
+    secret = new_secret()                           # Standard Webhooks form (whsec_<base64>)
+    receiver = PartnerReceiver({"uni-a": secret.encode()}).start()
     pdir = tmp_path / "partners"
     pdir.mkdir()
-    env = dict(hub_env, NQF_HUB_PARTNERS_DIR=str(pdir), NQF_HUB_SECRET_RT_UNI_A="sa")
+    env = dict(hub_env, NQF_HUB_PARTNERS_DIR=str(pdir), NQF_HUB_SECRET_RT_UNI_A=secret)
     (pdir / "uni-a.yaml").write_text(yaml.safe_dump({
         "id": "uni-a", "name": "uni-a", "jurisdiction": "DE", "legal_nature": "public_body",
         "purposes": ["recognition"], "instruments": [],

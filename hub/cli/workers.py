@@ -33,9 +33,9 @@ def _logging(level: str):
 @click.option("--retention-interval", type=float,
               help="Seconds between table retention sweeps (default: the shortest TTL/4, 0.5 s-1 h).")
 @click.option("--stall-seconds", type=float, default=60.0, show_default=True,
-              help="An input partition whose committed offset lags and that makes no progress this "
-                   "long is resumed if faust left it paused, else read again from its committed offset, "
-                   "or the router exits non-zero if records of it are stuck in flight (0: no watchdog).")
+              help="An input partition with records waiting that does not advance this long is "
+                   "resumed if faust left it paused, else the router exits non-zero to be restarted "
+                   "(0: no stall watchdog).")
 @run_guarded
 def router(partners_dir, batch, metrics_port, log_level, hold_ttl, sweep_interval, recipients_ttl,
            closed_holds_ttl, consent_join_ttl, retention_interval, stall_seconds):

@@ -32,13 +32,9 @@ def _logging(level: str):
               help="Forget a learner's consents untouched this long (entries with waiting holds stay).")
 @click.option("--retention-interval", type=float,
               help="Seconds between table retention sweeps (default: the shortest TTL/4, 0.5 s-1 h).")
-@click.option("--stall-seconds", type=float, default=60.0, show_default=True,
-              help="An input partition with records waiting that does not advance this long is "
-                   "resumed if faust left it paused, else the router exits non-zero to be restarted "
-                   "(0: no stall watchdog).")
 @run_guarded
 def router(partners_dir, batch, metrics_port, log_level, hold_ttl, sweep_interval, recipients_ttl,
-           closed_holds_ttl, consent_join_ttl, retention_interval, stall_seconds):
+           closed_holds_ttl, consent_join_ttl, retention_interval):
     """Run the privacy router: <prefix>.ingress -> partner topics, held, audit, dead letters.
 
     Runs until stopped (SIGTERM/Ctrl-C). Exits non-zero if a record can be neither routed nor
@@ -54,8 +50,7 @@ def router(partners_dir, batch, metrics_port, log_level, hold_ttl, sweep_interva
                                consent_joins=parse_duration(consent_join_ttl))
     app = make_app(settings(), partners_dir=partners_dir, batch=batch, metrics=metrics,
                    hold_ttl=parse_duration(hold_ttl), sweep_interval=sweep_interval,
-                   retention=retention, retention_interval=retention_interval,
-                   stall_seconds=stall_seconds)
+                   retention=retention, retention_interval=retention_interval)
     run_worker(app, loglevel=log_level)
 
 

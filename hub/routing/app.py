@@ -144,11 +144,9 @@ class OutputProducer:
 
 def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within: float = 0.05,
              app_id: str | None = None, metrics=None, hold_ttl=None, sweep_interval: float | None = None,
-             retention=None, retention_interval: float | None = None, stall_seconds: float = 60.0):
+             retention=None, retention_interval: float | None = None):
     """The router's faust app. `retention` (hub.routing.retention.TableRetention) bounds its
-    tables; a timer ticks every `retention_interval` seconds (default: from the TTLs). An input
-    partition with records waiting that does not advance for `stall_seconds` is resumed if
-    paused, else the worker exits non-zero (hub.routing.stall_watchdog; 0 = no watchdog)."""
+    tables; a timer ticks every `retention_interval` seconds (default: from the TTLs)."""
     import faust
     # faust keeps "the event being processed" in a context variable that table writes read to
     # pick their changelog partition; take_events() yields a batch, so we set it per event
@@ -210,11 +208,6 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
         except BaseException as e:  # noqa: BLE001 - any failure must take the process down
             exit_loudly("router agent", e)
 
-    if stall_seconds:
-        from hub.routing.stall_watchdog import install as install_stall_watchdog
-        install_stall_watchdog(app, [settings.topic(t) for t in ("ingress", "recognition", "release",
-                                                                 "release.auto", "consent-join")],
-                               stall_seconds)
     app.nqf_core = core
     return app
 

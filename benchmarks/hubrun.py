@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from hub.delivery.receiver import MAX_BODY, PartnerReceiver  # noqa: E402
-from hub.demo.runner import Demo  # noqa: E402
+from hub.demo.runner import Demo, decision_recipients  # noqa: E402
 from hub.errors import HubError  # noqa: E402
 
 FORWARDS = ("forward", "forward_minimised", "release")
@@ -410,10 +410,7 @@ class HubRun(Demo):
         for pr in plan.requests:
             r = pr.request
             h = r["header"]
-            pid = r["requesting_partner"]
-            probe = {"header": {"event_type": "RecognitionDecided", "source": h["source"]},
-                     "requesting_partner": pid}
-            exp = {pid} if pid in self.partners and subscribed(self.partners[pid], probe) else set()
+            exp = decision_recipients(r, self.partners)
             self.tracks[decision_event_id(h["event_id"])] = Track("decision", exp, decided=False,
                                                                    request_event_id=h["event_id"])
         # the stream: each consent right after its learner's credential; extras spread evenly

@@ -85,6 +85,18 @@ class DecisionTrack(EventTrack):
         return self.dead or (self.decision is not None and super().done())
 
 
+
+def decision_recipients(request: dict, partners: dict) -> set[str]:
+    """The partners the decision on `request` should reach: its requesting partner, if that
+    partner is registered and subscribed to RecognitionDecided from the request's source."""
+    from hub.routing.policy import subscribed
+
+    pid = request["requesting_partner"]
+    probe = {"header": {"event_type": "RecognitionDecided", "source": request["header"]["source"]},
+             "requesting_partner": pid}
+    return {pid} if pid in partners and subscribed(partners[pid], probe) else set()
+
+
 class Demo:
     def __init__(self, settings: Settings, *, events: int = 100, timeout_s: float = 180.0,
                  keep_broker: bool = False, say=print, seed: int = 7, wait_s: float = 5.0):
@@ -262,18 +274,13 @@ class Demo:
     def _decision_tracks(plan, partners) -> dict[str, DecisionTrack]:
         """One track per request, keyed by its (deterministic) decision event id."""
         from hub.recognition import decision_event_id
-        from hub.routing.policy import subscribed
 
         out = {}
         for pr in plan.requests:
             r = pr.request
             h = r["header"]
-            pid = r["requesting_partner"]
-            probe = {"header": {"event_type": "RecognitionDecided", "source": h["source"]},
-                     "requesting_partner": pid}
-            expected = {pid} if pid in partners and subscribed(partners[pid], probe) else set()
             out[decision_event_id(h["event_id"])] = DecisionTrack(
-                h["subject_jurisdiction"], expected, request_id=r["request_id"],
+                h["subject_jurisdiction"], decision_recipients(r, partners), request_id=r["request_id"],
                 request_event_id=h["event_id"], route=pr.route, case=pr.case)
         return out
 

@@ -124,6 +124,17 @@ def _bits(encoded: str, legacy: bool) -> bytes:
     return out
 
 
+def _cached(url: str, noun: str, cache: StatusCache, list_problem) -> dict | StatusResult:
+    """The cached list at `url`, or the `unknown` result when it is not cached or is vetoed."""
+    listed = cache.get(url)
+    if listed is None:
+        return StatusResult("unknown", f"{noun} {url} is not in the local status cache")
+    problem = list_problem(url, listed)
+    if problem:
+        return StatusResult("unknown", problem)
+    return listed
+
+
 def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache, list_problem) -> StatusResult:
     url = entry.get("statusListCredential")
     purpose = entry.get("statusPurpose", "revocation")
@@ -131,12 +142,9 @@ def _bitstring(entry: dict, credential_issuer: str | None, cache: StatusCache, l
         return StatusResult("unknown", "credentialStatus has no statusListCredential")
     if int(entry.get("statusSize", 1) or 1) != 1:
         return StatusResult("unknown", "multi-bit status entries (statusSize > 1) are not supported")
-    listed = cache.get(url)
-    if listed is None:
-        return StatusResult("unknown", f"status list {url} is not in the local status cache")
-    problem = list_problem(url, listed)
-    if problem:
-        return StatusResult("unknown", problem)
+    listed = _cached(url, "status list", cache, list_problem)
+    if isinstance(listed, StatusResult):
+        return listed
     if credential_issuer and _issuer_id(listed) not in (None, credential_issuer):
         return StatusResult("unknown", f"cached status list {url} was issued by another issuer")
     subject = listed.get("credentialSubject")
@@ -167,12 +175,9 @@ def _revocation_list(entry: dict, credential: dict, cache: StatusCache, list_pro
     url = entry.get("id")
     if not isinstance(url, str):
         return StatusResult("unknown", "credentialStatus has no id")
-    listed = cache.get(url)
-    if listed is None:
-        return StatusResult("unknown", f"revocation list {url} is not in the local status cache")
-    problem = list_problem(url, listed)
-    if problem:
-        return StatusResult("unknown", problem)
+    listed = _cached(url, "revocation list", cache, list_problem)
+    if isinstance(listed, StatusResult):
+        return listed
     revoked = listed.get("revokedCredentials")
     if not isinstance(revoked, list):
         return StatusResult("unknown", f"cached revocation list {url} has no revokedCredentials")

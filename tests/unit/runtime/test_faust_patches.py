@@ -80,3 +80,73 @@ def test_expiry_timer_ticks_every_partition(monkeypatch):
     asyncio.run(router_app.expiry_tick(Ok(), "hub.consent-join", 3)())
     assert sorted(o.partition for o in sent) == [0, 1, 2]
     assert all(o.topic == "hub.consent-join" and dict(o.headers)["nqfhub.join"] == b"tick" for o in sent)
+
+
+class _FakeAiokafka:
+    """aiokafka's consumer as the patched seek sees it: committed offsets per partition."""
+
+    def __init__(self, committed):
+        self.committed, self.rewound = committed, []
+
+    async def seek_to_committed(self):
+        return dict(self.committed)
+
+    async def seek_to_beginning(self, *tps):
+        self.rewound.append(("beginning", tps))
+
+    async def seek_to_end(self, *tps):
+        self.rewound.append(("end", tps))
+
+
+def _consumer_thread(committed, reset="earliest"):
+    """A faust AIOKafkaConsumerThread without a broker: the real (patched) seek_to_committed
+    runs against _FakeAiokafka."""
+    from types import SimpleNamespace
+
+    from faust.transport.drivers import aiokafka as drv
+    from faust.types import TP
+    faust_patches.apply()
+    fake = _FakeAiokafka({TP(t, p): o for (t, p), o in committed.items()})
+    thread = SimpleNamespace(
+        app=SimpleNamespace(tables=SimpleNamespace(changelog_topics={"x-router-recipients-changelog"}),
+                            conf=SimpleNamespace(consumer_auto_offset_reset=reset)),
+        _ensure_consumer=lambda: fake)
+
+    async def call_thread(fun, *args, **kw):
+        return await fun(*args, **kw)
+    thread.call_thread = call_thread
+    return drv.AIOKafkaConsumerThread.seek_to_committed, thread, fake
+
+
+def test_partitions_without_a_committed_offset_are_rewound_after_a_rebalance():
+    """The loss this prevents: records fetched before a rebalance are dropped by faust; aiokafka
+    seeks only partitions with a committed offset > 0, so a kept, never-committed partition went
+    on from its fetch position and the dropped records were never processed."""
+    seek, thread, fake = _consumer_thread({("x.ingress", 0): 120, ("x.ingress", 1): None, ("x.ingress", 2): 0,
+                                           ("x.consent-join", 3): None,
+                                           ("x-router-recipients-changelog", 1): None})
+    committed = asyncio.run(seek(thread))
+    assert {(tp.topic, tp.partition): o for tp, o in committed.items()}[("x.ingress", 0)] == 120
+    assert len(fake.rewound) == 1
+    how, tps = fake.rewound[0]
+    assert how == "beginning"
+    assert [(tp.topic, tp.partition) for tp in tps] == [("x.consent-join", 3), ("x.ingress", 1), ("x.ingress", 2)]
+
+
+def test_nothing_is_rewound_when_every_stream_partition_has_a_commit_and_latest_means_end():
+    seek, thread, fake = _consumer_thread({("x.ingress", 0): 5, ("x-router-recipients-changelog", 0): None})
+    asyncio.run(seek(thread))
+    assert fake.rewound == []
+    seek, thread, fake = _consumer_thread({("x.ingress", 0): None}, reset="latest")
+    asyncio.run(seek(thread))
+    assert [how for how, _ in fake.rewound] == ["end"]
+
+
+def test_a_seek_that_no_longer_delegates_to_aiokafka_is_refused(monkeypatch):
+    from faust.transport.drivers import aiokafka as drv
+
+    async def seek_to_committed(self):
+        return {}
+    monkeypatch.setattr(drv.AIOKafkaConsumerThread, "seek_to_committed", seek_to_committed)
+    with pytest.raises(ConfigError, match="seek_to_committed"):
+        faust_patches.check()

@@ -162,8 +162,10 @@ def load_settings(env: dict | None = None, **overrides) -> Settings:
     prefix = "NQF_HUB_"
     ignored = {"NQF_HUB_CONFIG"} | {f"NQF_HUB_{s}" for s in ("SECRET",)}
     for k, v in env.items():
-        if not k.startswith(prefix) or k in ignored or k.startswith("NQF_HUB_SECRET_") \
-                or k.startswith("NQF_HUB_TEST"):
+        # secrets (NQF_HUB_SECRET_*) are read where used; NQF_HUB_TEST* and NQF_HUB_RUN_* are
+        # switches of the test suite (e.g. NQF_HUB_RUN_CHAOS=1), not settings
+        if not k.startswith(prefix) or k in ignored or k.startswith(("NQF_HUB_SECRET_", "NQF_HUB_TEST",
+                                                                      "NQF_HUB_RUN_")):
             continue
         key = k[len(prefix):].lower()
         if key not in known:

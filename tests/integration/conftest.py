@@ -40,8 +40,10 @@ def external_kafka_env() -> dict[str, str] | None:
         return out
     if os.environ.get("NQF_HUB_BOOTSTRAP"):
         local = {"NQF_HUB_HOME", "NQF_HUB_TOPIC_PREFIX", "NQF_HUB_PARTNERS_DIR", "NQF_HUB_CONFIG"}
+        # test switches (NQF_HUB_TEST*, NQF_HUB_RUN_CHAOS) are not hub settings: load_settings
+        # refuses unknown NQF_HUB_* names
         return {k: v for k, v in os.environ.items() if k.startswith("NQF_HUB_") and k not in local
-                and not k.startswith("NQF_HUB_TEST") and not k.startswith("NQF_HUB_SECRET")}
+                and not k.startswith(("NQF_HUB_TEST", "NQF_HUB_SECRET", "NQF_HUB_RUN_"))}
     bootstrap = os.environ.get("NQF_HUB_TEST_BOOTSTRAP")
     return {"NQF_HUB_BOOTSTRAP": bootstrap} if bootstrap else None
 

@@ -27,6 +27,13 @@ def test_unknown_env_key_lists_known_ones(tmp_path):
     assert "NQF_HUB_BOOTSTRAP" in str(e.value)
 
 
+def test_test_suite_switches_are_not_settings(tmp_path):
+    # `NQF_HUB_RUN_CHAOS=1 pytest tests/integration/test_chaos.py` (README): every load_settings()
+    # in the test process and its hub subprocesses must still start
+    s = load_settings({"NQF_HUB_HOME": str(tmp_path), "NQF_HUB_RUN_CHAOS": "1", "NQF_HUB_TEST_BOOTSTRAP": "k:1"})
+    assert s.bootstrap is None
+
+
 def test_config_file_and_precedence(tmp_path):
     (tmp_path / "config.yaml").write_text("topic_prefix: acme\npartitions: 8\n")
     s = load_settings({"NQF_HUB_HOME": str(tmp_path), "NQF_HUB_PARTITIONS": "2"})

@@ -23,6 +23,15 @@ output has been acknowledged by Kafka. A crash in between therefore decides a re
 (the decision id is deterministic, partners de-duplicate by event id), never zero times.
 Without a `deferred` list (plain loops, tests) removals are applied at once.
 
+While its removal is deferred a request is *in flight*: decided, the decision not yet
+acknowledged, the request still in `pending`. The faust worker's agent and its sweep timer
+interleave at every await (the agent awaits the broker's acknowledgement while the timer runs),
+so without a guard the other one found the request still parked and decided it again: the same
+decision id twice, and with different outcomes when the sweep timed a request out
+(CANNOT_DETERMINE) while the agent was releasing it because its credential had just arrived.
+So `handle` and `sweep` skip in-flight requests; `settle` ends the flight. Only a crash (the
+at-least-once case above) still decides a request twice.
+
 The faust worker (hub.recognition.app) and any hand-written loop call exactly this code, with
 faust tables or plain dicts.
 """
@@ -101,6 +110,7 @@ class RecognitionCore:
         self.metrics = metrics
         self.t_out = settings.topic("recognition")
         self.t_dlq = settings.topic("deadletter")
+        self._in_flight: set[str] = set()    # request event ids decided, removal deferred
 
     # ---- the hot path ---------------------------------------------------------------------
     def handle(self, value: bytes, key: bytes | None, origin: tuple[str, int, int] | None,
@@ -117,6 +127,8 @@ class RecognitionCore:
         if self.metrics:
             self.metrics.event_in(event)
         if etype == "RecognitionRequested":
+            if h["event_id"] in self._in_flight:   # redelivered while its decision is being sent
+                return []
             if tables.state.ready(event):
                 return [self._decide(event, tables, now, False, origin, value)]
             self._park(event, tables, now)
@@ -140,11 +152,12 @@ class RecognitionCore:
             outs += self._release(k, tables, now, None, deferred, only_due=True)
         return outs
 
-    @staticmethod
-    def settle(tables: RecognitionTables, deferred: list[Removal]) -> None:
-        """Apply deferred removals (call only after the outputs that caused them are acknowledged)."""
+    def settle(self, tables: RecognitionTables, deferred: list[Removal]) -> None:
+        """Apply deferred removals (call only after the outputs that caused them are acknowledged);
+        their requests are no longer in flight."""
         for r in deferred:
             _remove(tables.pending, r)
+            self._in_flight.difference_update(r.event_ids)
         deferred.clear()
 
     # ---- pending requests -----------------------------------------------------------------
@@ -167,6 +180,8 @@ class RecognitionCore:
         now_s = now.timestamp()
         outs, done = [], set()
         for r in rows:
+            if r["event_id"] in self._in_flight:         # decided, decision not acknowledged yet
+                continue
             if not ready and (not only_due or r["deadline"] > now_s):
                 continue
             request = event_from_json(r["request"])
@@ -178,6 +193,7 @@ class RecognitionCore:
                 _remove(tables.pending, removal)
             else:
                 deferred.append(removal)
+                self._in_flight.update(done)
         return outs
 
     # ---- outputs --------------------------------------------------------------------------

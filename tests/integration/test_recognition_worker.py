@@ -52,14 +52,15 @@ def rec(broker_home, clean_env, tmp_path_factory):
             assert r.returncode == 0, r.stderr
 
     def decisions(credential_id: str, expect: int = 1, timeout: float = 45.0) -> list[dict]:
-        out, deadline = [], time.monotonic() + timeout
+        """The distinct decisions about `credential_id`, one per decision event id."""
+        out, deadline = {}, time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert proc.poll() is None, log.read_text()[-3000:]
-            out = [r for r in read(settings, settings.topic("recognition")) if r[0] == credential_id]
+            out = distinct([d for k, d in read(settings, settings.topic("recognition")) if k == credential_id])
             if len(out) >= expect:
                 break
             time.sleep(0.5)
-        return [d for _, d in out]
+        return out
 
     ingest(_lines("events.jsonl"))            # reference data and credentials of the fixtures
     yield type("Rec", (), {"settings": settings, "ingest": staticmethod(ingest), "jwks": store.jwks(),
@@ -87,6 +88,24 @@ def read(settings, topic: str):
         return [(m.key(), m) for m in out]
     serde = default_serde()
     return [(m.key().decode(), serde.decode(m.value())[1]) for m in out]
+
+
+def distinct(found: list[dict]) -> list[dict]:
+    """One decision per decision event id. The worker is at-least-once: a batch re-read after a
+    rebalance or restart (e.g. a member evicted on a loaded machine) decides its requests again
+    under the same deterministic id, with a new timestamp and signature. Such a repeat must be
+    the same decision (request, outcome, reasons, levels); anything else is a double decision."""
+    first: dict[str, dict] = {}
+    for d in found:
+        eid = d["header"]["event_id"]
+        if eid in first:
+            a, b = first[eid], d
+            same = ("request_id", "outcome", "reasons", "comparable_levels")
+            assert {k: a.get(k) for k in same} == {k: b.get(k) for k in same}, \
+                f"two different decisions under one id {eid}: {a['outcome']} and {b['outcome']}"
+        else:
+            first[eid] = d
+    return list(first.values())
 
 
 def _lines(name: str) -> list[dict]:

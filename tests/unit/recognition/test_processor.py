@@ -153,6 +153,48 @@ def test_removal_is_deferred_until_settled(core, encoded, events):
     assert tables.pending == {} and deferred == []
 
 
+def _parked_before_its_credential(core, encoded, events):
+    """Tables with everything but cred:ie-hons's CredentialIssued, and a request parked for it."""
+    tables = RecognitionTables()
+    cred_i = next(i for i, e in enumerate(events) if e.get("credential_id") == "cred:ie-hons"
+                  and e["header"]["event_type"] == "CredentialIssued")
+    feed(core, tables, [v for i, v in enumerate(encoded) if i != cred_i])
+    req, raw = req_bytes("ie-hons-to-germany")
+    assert core.handle(raw, None, None, tables, T0) == []
+    return tables, encoded[cred_i], req, raw
+
+
+def test_a_request_whose_decision_is_being_sent_is_not_decided_again_by_the_sweep(core, encoded, events):
+    # the faust worker's sweep timer runs while the agent awaits the acknowledgement of a
+    # decision whose request still sits in `pending` (its removal is deferred until then)
+    tables, credential, req, _ = _parked_before_its_credential(core, encoded, events)
+    in_agent = []
+    [d] = decisions(core.handle(credential, None, None, tables, T0 + dt.timedelta(seconds=5), in_agent))
+    assert d["outcome"] == "RECOGNISED" and len(tables.pending) == 1
+    in_timer = []
+    assert core.sweep(tables, T0 + dt.timedelta(minutes=5), deferred=in_timer) == [] and in_timer == []
+    core.settle(tables, in_agent)
+    assert tables.pending == {} and core.sweep(tables, T0 + dt.timedelta(minutes=6)) == []
+
+
+def test_a_timed_out_request_in_flight_is_not_released_again_by_its_credential(core, encoded, events):
+    # the sweep decides CANNOT_DETERMINE at the deadline; before that decision is acknowledged
+    # the credential arrives: a second, different decision with the same id must not follow
+    tables, credential, req, raw = _parked_before_its_credential(core, encoded, events)
+    in_timer = []
+    [d] = decisions(core.sweep(tables, T0 + dt.timedelta(seconds=31), deferred=in_timer))
+    assert d["outcome"] == "CANNOT_DETERMINE"
+    in_agent = []
+    assert core.handle(credential, None, None, tables, T0 + dt.timedelta(seconds=32), in_agent) == []
+    assert core.handle(raw, None, None, tables, T0 + dt.timedelta(seconds=32), in_agent) == []  # redelivered
+    core.settle(tables, in_agent)
+    core.settle(tables, in_timer)
+    assert tables.pending == {}
+    # once acknowledged and settled, a redelivered request is decided again (at-least-once, same id)
+    [again] = decisions(core.handle(raw, None, None, tables, T0 + dt.timedelta(seconds=40)))
+    assert again["header"]["event_id"] == d["header"]["event_id"] == decision_event_id(req["header"]["event_id"])
+
+
 def test_settle_keeps_requests_parked_after_the_sweep(core):
     tables = RecognitionTables()
     _, raw = req_bytes("unknown-credential")

@@ -14,12 +14,22 @@ needs:
   for a share of the learners (consent connector), revocations and recognition requests
   (canonical-json connector) through `hub.ingest.producer.produce_all`, the ingest path;
 * `Tracker`, a thread that reads audit, receipts, dead letters, decisions and every partner
-  topic (direct assignment, no group) and keeps an exact account per event id.
+  topic (direct assignment, no group) and keeps an exact account per event id;
+* on a SASL cluster with per-service users (`nqf-hub cluster`), every hub process of the run
+  connects as its own service principal under the ACLs production gets for the run's prefix
+  (benchmarks/run_principals.py); the caller (admin) only sets up and keeps the account.
 
 Accounting (`HubRun.result`) is per event id and per partner the event is expected at:
   lost            an expected partner has no routing decision, or the decision forwarded /
                   released it and the partner never got it (nor was it dead-lettered); a
-                  recognition request without a decision is lost too
+                  recognition request without a decision is lost too. `lost_by_stage` says
+                  where: no_routing_decision, no_recognition_decision,
+                  decided_not_on_partner_topic (the router audited a forward/release but no copy
+                  is on the partner topic), not_delivered (on the partner topic, no receipt: the
+                  outbound worker), receipt_but_not_at_partner (a `delivered` receipt the partner
+                  side never saw); `lost_detail` says where each lost record waits (its ingress
+                  or partner-topic partition@offset) and whether the consuming group committed
+                  past it (`committed_past`: skipped, a loss rather than a stall)
   partner_duplicate_effects  effects at the partner beyond one per (partner, event) after the
                   receiver's Idempotency-Key de-duplication (the same event under a new key)
   topic duplicates  records on partner topics, audit and receipts beyond one per
@@ -52,6 +62,10 @@ if str(ROOT) not in sys.path:
 from hub.delivery.receiver import MAX_BODY, PartnerReceiver  # noqa: E402
 from hub.demo.runner import Demo, decision_recipients  # noqa: E402
 from hub.errors import HubError  # noqa: E402
+
+if str(ROOT / "benchmarks") not in sys.path:
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+from run_principals import WORKER_SERVICE, RunPrincipals  # noqa: E402
 
 FORWARDS = ("forward", "forward_minimised", "release")
 
@@ -142,6 +156,8 @@ class Track:
     actions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     receipts: dict[str, str] = field(default_factory=dict)
     dead_partners: set[str] = field(default_factory=set)
+    copies: dict[str, list[tuple[int, int]]] = field(default_factory=lambda: defaultdict(list))
+    ingress_at: tuple[int, int] | None = None   # (partition, offset) of the event (request) on ingress
     dead: bool = False
     decided: bool = True                        # decisions: False until on hub.recognition
     request_event_id: str = ""
@@ -183,8 +199,9 @@ class Tracker(threading.Thread):
         s = self.s
         t_audit, t_rec, t_dlq, t_dec = (s.topic("audit"), s.topic("delivery"), s.topic("deadletter"),
                                         s.topic("recognition"))
+        self.t_ingress = s.topic("ingress")
         c = Consumer(consumer_config(s, f"{s.topic_prefix}-chaos-watch"))
-        topics = [t_audit, t_rec, t_dlq, t_dec, *self.partner_topics]
+        topics = [t_audit, t_rec, t_dlq, t_dec, self.t_ingress, *self.partner_topics]
         md = c.list_topics(timeout=30)
         c.assign([TopicPartition(t, p, OFFSET_BEGINNING) for t in topics for p in md.topics[t].partitions])
         try:
@@ -214,10 +231,19 @@ class Tracker(threading.Thread):
                     t.dead = True
             return
         name, rec = serde.decode(m.value())
+        if topic == self.t_ingress:     # where each event waits for the router / recognition
+            h = rec.get("header")
+            eid = h.get("event_id") if isinstance(h, dict) else None
+            t = self.tracks.get(self.by_request.get(eid, eid))
+            if t is not None and t.ingress_at is None:
+                t.ingress_at = (m.partition(), m.offset())
+            return
         if topic in self.partner_topics:
             eid = rec.get("header", {}).get("event_id") if isinstance(rec.get("header"), dict) else None
             if eid in self.tracks:
-                self.copy_seen[(eid, self.partner_topics[topic])] += 1
+                pid = self.partner_topics[topic]
+                self.copy_seen[(eid, pid)] += 1
+                self.tracks[eid].copies[pid].append((m.partition(), m.offset()))
             return
         if topic == t_dec:
             t = self.tracks.get(rec["header"]["event_id"])
@@ -268,6 +294,7 @@ class HubRun(Demo):
         self.kills: list[dict] = []
         self.tracker: Tracker | None = None
         self.stalled = False
+        self.principals: RunPrincipals | None = None     # None: every process as the caller
 
     def __enter__(self):
         return self
@@ -305,6 +332,10 @@ class HubRun(Demo):
         self.partner_side.secrets.update(secrets)
         self.partners = load_partners(self.settings.partners_path)
         ensure_topics(self.settings, self.partners)
+        self.principals = RunPrincipals.detect(self.settings)
+        if self.principals is not None:
+            self.principals.grant()
+            self.say("principals: " + ", ".join(f"{k} as {v}" for k, v in self.principals.describe().items()))
         self.env = self._env(secrets)
         self.jwks = self._signing_key()
         for name in self.WORKERS:
@@ -314,12 +345,21 @@ class HubRun(Demo):
     def start_worker(self, name: str) -> subprocess.Popen:
         extra = ["--wait-s", str(self.wait_s)] if name == "recognition" else []
         log_f = open(self.tmp / f"{name}.log", "ab")
-        p = subprocess.Popen([sys.executable, "-m", "hub", name, *extra], env=self.env, stdout=log_f,
+        p = subprocess.Popen([sys.executable, "-m", "hub", name, *extra], env=self.service_env(WORKER_SERVICE[name]),
+                             stdout=log_f,
                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         p.nqf_name = name  # type: ignore[attr-defined]
         self.workers[name] = p
         self.procs.append(p)
         return p
+
+    def client_settings(self, service: str):
+        """Settings of this process acting as `service` (the feed as `ingest`, ...)."""
+        return self.principals.settings(service) if self.principals else self.settings
+
+    def service_env(self, service: str) -> dict:
+        """The environment of a hub subprocess acting as `service`."""
+        return self.principals.env(self.env, service) if self.principals else self.env
 
     def latencies(self, event_ids) -> list[float]:
         """Seconds from ingest (just before the produce) to first receipt at the partner, one
@@ -515,7 +555,7 @@ class HubRun(Demo):
     # ---- result ------------------------------------------------------------------------------
     def audit_verify(self) -> dict:
         """`nqf-hub audit verify --json` on this run's audit topic, as a subprocess."""
-        r = subprocess.run([sys.executable, "-m", "hub", "audit", "verify", "--json"], env=self.env,
+        r = subprocess.run([sys.executable, "-m", "hub", "audit", "verify", "--json"], env=self.service_env("operator"),
                            capture_output=True, text=True, timeout=600)
         summary = {}
         for line in r.stdout.splitlines():
@@ -545,12 +585,14 @@ class HubRun(Demo):
             "credentials": self.credentials, "records_fed": self.events_fed,
             "recognition_requests": sum(1 for t in self.tracks.values() if t.kind == "decision"),
             "lost": sum(lost.values()), "lost_by_stage": dict(lost), "lost_examples": lost_ids,
+            "lost_detail": self._with_commits(acc["lost_detail"]),
             "dead_lettered": dead_lettered,
             "partner_effects": sum(stats["received"].values()),
             "partner_duplicate_effects": self.partner_side.duplicate_effects(),
             "bad_signatures": sum(stats["bad_signatures"].values()),
             "topic_duplicates": topic_dups, "audit_verify": audit, "holds": holds,
             "kills": self.kills, "stalled": self.stalled, "elapsed_s": round(time.monotonic() - self.t0, 1),
+            "principals": self.principals.describe() if self.principals else None,
         }
         out["invariants"] = {
             "lost_0": out["lost"] == 0,
@@ -563,12 +605,54 @@ class HubRun(Demo):
         out["ok"] = all(out["invariants"].values())
         return out
 
+    def _with_commits(self, detail: list[dict]) -> list[dict]:
+        """Adds to each lost record where it waits and the consumer group's committed offset of
+        that partition now: for a missing routing (recognition) decision the router's
+        (recognition worker's) group on ingress, for an undelivered copy the outbound worker's
+        group on the partner topic. `committed_past` true means the group committed an offset
+        past a record whose effect never appeared (a loss, not a stall)."""
+        from confluent_kafka import Consumer, TopicPartition
+
+        from hub.runtime.kafka import consumer_config
+        from hub.runtime.topics import partner_topic
+        prefix, ingress = self.settings.topic_prefix, self.settings.topic("ingress")
+
+        def where(d):    # (group, topic, [(partition, offset)])
+            if d["stage"] == "no_routing_decision":
+                return f"{prefix}-router", ingress, [d["ingress"]] if d.get("ingress") else []
+            if d["stage"] == "no_recognition_decision":
+                return f"{prefix}-recognition", ingress, [d["ingress"]] if d.get("ingress") else []
+            return f"{prefix}-delivery", partner_topic(self.settings, d["partner"]), d.get("copies") or []
+
+        out = []
+        for d in detail:
+            group, topic, at = where(d)
+            if not at:
+                out.append(d)
+                continue
+            c = Consumer(consumer_config(self.settings, group))
+            try:
+                got = {tp.partition: tp.offset
+                       for tp in c.committed([TopicPartition(topic, part) for part, _ in at], timeout=30)}
+            except Exception as e:  # noqa: BLE001 - a diagnostic only
+                out.append(dict(d, committed=f"unknown ({e.__class__.__name__})"))
+                continue
+            finally:
+                c.close()
+            out.append(dict(d, group=group, committed={f"{part}@{off}": got.get(part) for part, off in at},
+                            committed_past=any((got.get(part) or -1) > off for part, off in at)))
+        return out
+
     def close(self) -> None:
         if self.tracker is not None:
             self.tracker.stop_evt.set()
             self.tracker.join(10)
         self.partner_side.stop()
-        self.shutdown()
+        try:
+            self.shutdown()
+        finally:
+            if self.principals is not None:
+                self.principals.revoke()
 
 
 def account(tracks: dict[str, Track], received: dict[str, dict], consented: set[str]) -> dict:
@@ -576,6 +660,7 @@ def account(tracks: dict[str, Track], received: dict[str, dict], consented: set[
     dead letters. `received` is the partner side's {partner: {Idempotency-Key: type}}."""
     lost: Counter = Counter()
     lost_ids: list[str] = []
+    detail: list[dict] = []
     held = released = expired = still_held = release_without_hold = released_not_delivered = 0
     consented_held = consented_released = consented_kept = dead_lettered = 0
     for eid, t in tracks.items():
@@ -584,14 +669,21 @@ def account(tracks: dict[str, Track], received: dict[str, dict], consented: set[
         why = None
         if t.kind == "decision" and not t.decided and not t.dead:
             why = "no_recognition_decision"
+            if len(detail) < 20:
+                detail.append({"event_id": eid, "stage": why, "ingress": t.ingress_at})
         for p in sorted(t.expected):
             acts = t.actions.get(p) or []
             got = eid in received.get(p, {})
             if why is None and not t.dead:
                 if not acts and t.decided:
                     why = "no_routing_decision"
+                    if len(detail) < 20:
+                        detail.append({"event_id": eid, "partner": p, "stage": why, "ingress": t.ingress_at})
                 elif acts and acts[-1] in FORWARDS and not got and p not in t.dead_partners:
-                    why = "not_delivered"
+                    why = undelivered_stage(t, p)
+                    if len(detail) < 20:
+                        detail.append({"event_id": eid, "partner": p, "stage": why, "actions": list(acts),
+                                       "copies": list(t.copies.get(p, ())), "receipt": t.receipts.get(p)})
             if "hold" in acts:
                 held += 1
                 rel, exp = "release" in acts, "expire" in acts
@@ -618,7 +710,19 @@ def account(tracks: dict[str, Track], received: dict[str, dict], consented: set[
     holds["consistent"] = (release_without_hold == 0 and released_not_delivered == 0
                            and consented_released + consented_kept == consented_held
                            and held == released + expired + still_held)
-    return {"lost": lost, "lost_examples": lost_ids, "holds": holds, "dead_lettered": dead_lettered}
+    return {"lost": lost, "lost_examples": lost_ids, "lost_detail": detail, "holds": holds,
+            "dead_lettered": dead_lettered}
+
+
+def undelivered_stage(t: Track, partner: str) -> str:
+    """Where a copy the router decided to send (forward / release) stopped short of `partner`:
+    never on the partner topic (the router), on the topic without a receipt (the outbound
+    worker), or with a `delivered` receipt the partner side never saw (transport / receiver)."""
+    if not t.copies.get(partner):
+        return "decided_not_on_partner_topic"
+    if t.receipts.get(partner) == "delivered":
+        return "receipt_but_not_at_partner"
+    return "not_delivered"
 
 
 class Feeder(threading.Thread):
@@ -640,7 +744,8 @@ class Feeder(threading.Thread):
         from hub.runtime.kafka import producer_config
         try:
             r = self.run_
-            producer = Producer(producer_config(r.settings))
+            ingest = r.client_settings("ingest")
+            producer = Producer(producer_config(ingest))
             per = max(1, int(self.rate * self.chunk_s)) if self.rate else 500
             self.started_at = t0 = time.monotonic()
             for i in range(0, len(self.stream), per):
@@ -652,7 +757,7 @@ class Feeder(threading.Thread):
                 now = time.time()
                 for item, _ in chunk:
                     r.sent_at[item.event["header"]["event_id"]] = now
-                produce_all(r.settings, iter(chunk), connector="mixed", producer=producer)
+                produce_all(ingest, iter(chunk), connector="mixed", producer=producer)
                 r.events_fed += len(chunk)
             self.finished_at = time.monotonic()
         except BaseException as e:

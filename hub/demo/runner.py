@@ -253,6 +253,12 @@ class Demo:
                 self.say(f"generated {purpose} signing key {kid} in {store.dir}")
         return store.jwks()
 
+    def client_settings(self, service: str) -> Settings:
+        """The settings this process uses when it acts as hub service `service` (e.g. `ingest`):
+        the run's own (one principal for everything); the chaos harness runs each service as its
+        own Kafka principal."""
+        return self.settings
+
     def _ingest_canonical(self, name: str, events: list[dict]) -> int:
         """Write canonical JSON lines and ingest them with the `canonical-json` connector."""
         from hub.ingest.decoding import decode_sources, make_context
@@ -264,7 +270,8 @@ class Demo:
         path = self.tmp / f"{name}.jsonl"
         path.write_text("".join(dumps(e) + "\n" for e in events))
         conn = registry.inbound("canonical-json")
-        s = produce_all(self.settings, decode_sources(conn, [Source.from_path(path)], make_context(conn)),
+        s = produce_all(self.client_settings("ingest"),
+                        decode_sources(conn, [Source.from_path(path)], make_context(conn)),
                         connector="canonical-json", progress=None)
         if s.rejected:
             raise HubError(f"{s.rejected} generated {name} event(s) were rejected; see {path}")

@@ -31,13 +31,28 @@ def test_a_complete_run_has_nothing_lost():
 
 
 def test_a_missing_routing_decision_is_lost_at_the_router():
-    acc = account({"e1": track({"p-a", "p-b"}, p_a=["forward"])}, {"p-a": {"e1": "x"}}, set())
+    t = track({"p-a", "p-b"}, p_a=["forward"])
+    t.ingress_at = (1, 108)
+    acc = account({"e1": t}, {"p-a": {"e1": "x"}}, set())
     assert acc["lost"] == {"no_routing_decision": 1} and acc["lost_examples"] == ["e1"]
+    assert acc["lost_detail"] == [{"event_id": "e1", "partner": "p-b", "stage": "no_routing_decision",
+                                   "ingress": (1, 108)}]
 
 
-def test_a_forward_that_never_reached_the_partner_is_lost_at_delivery():
+def test_a_forward_that_never_reached_the_partner_is_lost_where_it_stopped():
+    # decided, but the router never wrote the copy to the partner topic
     acc = account({"e1": track({"p-a"}, p_a=["forward_minimised"])}, {"p-a": {}}, set())
+    assert acc["lost"] == {"decided_not_on_partner_topic": 1}
+    # on the partner topic, no receipt: the outbound worker never finished it
+    t = track({"p-a"}, p_a=["forward"])
+    t.copies["p-a"].append((2, 41))
+    acc = account({"e1": t}, {"p-a": {}}, set())
     assert acc["lost"] == {"not_delivered": 1}
+    assert acc["lost_detail"] == [{"event_id": "e1", "partner": "p-a", "stage": "not_delivered",
+                                   "actions": ["forward"], "copies": [(2, 41)], "receipt": None}]
+    # a delivered receipt the partner side never saw
+    t.receipts["p-a"] = "delivered"
+    assert account({"e1": t}, {"p-a": {}}, set())["lost"] == {"receipt_but_not_at_partner": 1}
 
 
 def test_a_dead_lettered_delivery_is_not_lost_but_counted():
@@ -61,7 +76,7 @@ def test_holds_add_up_and_a_release_needs_a_hold_and_a_delivery():
     assert not account({"e1": track({"p-a"}, p_a=["release"])}, {"p-a": {"e1": "x"}}, set())["holds"]["consistent"]
     released_not_delivered = account({"e1": track({"p-a"}, p_a=["hold", "release"])}, {}, set())
     assert not released_not_delivered["holds"]["consistent"]
-    assert released_not_delivered["lost"] == {"not_delivered": 1}
+    assert released_not_delivered["lost"] == {"decided_not_on_partner_topic": 1}
 
 
 def test_a_consented_hold_that_stays_held_is_inconsistent():

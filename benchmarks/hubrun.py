@@ -381,6 +381,21 @@ class HubRun(Demo):
         time.sleep(restart_after_s)
         self.start_worker(name)
 
+    def dump_state(self, wait_s: float = 3.0) -> list[Path]:
+        """SIGUSR1 to the faust workers: each writes its consuming state (offsets, paused and
+        buffered partitions, task stacks; hub.runtime.faust_state) to <home>/diagnostics."""
+        diag = Path(self.base.home) / "diagnostics"
+        before = set(diag.glob(f"{self.prefix}-*.json")) if diag.is_dir() else set()
+        for name in ("router", "recognition"):
+            p = self.workers.get(name)
+            if p is not None and p.poll() is None:
+                p.send_signal(signal.SIGUSR1)
+        time.sleep(wait_s)
+        new = sorted(set(diag.glob(f"{self.prefix}-*.json")) - before) if diag.is_dir() else []
+        for f in new:
+            self.say(f"worker state dump: {f}")
+        return new
+
     def check(self) -> None:
         """Raise when a worker died on its own (not killed by us) or the tracker failed."""
         for name, p in self.workers.items():
@@ -544,6 +559,7 @@ class HubRun(Demo):
                 if pend and idle > stall_s:
                     self.say(f"stalled: {len(pend)} events pending and no new output for {idle:.0f}s")
                     self.stalled = True
+                    self.dump_state()
                     return False
             if time.monotonic() - last > 10:
                 last = time.monotonic()

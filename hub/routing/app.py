@@ -375,4 +375,8 @@ def run_worker(app, loglevel: str = "warning") -> None:
     # debug logging off
     worker.spinner = None
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    # `kill -USR1 <pid>`: the consuming state (offsets, paused/buffered partitions, recovery,
+    # task stacks) to <home>/diagnostics (hub.runtime.faust_state)
+    from hub.runtime import faust_state
+    faust_state.install(worker, app, Path(app.conf.datadir).parent.parent / "diagnostics")
     worker.execute_from_commandline()

@@ -26,18 +26,30 @@ The internals:
   the dropped records were never processed, and the next commit went past them (measured: a
   second router joining a router busy with a 20,000-event backlog lost 1,724 events of one ingress
   partition; tests/integration/test_router_rebalance.py). Table changelogs are left alone (faust
-  positions them itself for recovery and standbys).
+  positions them itself for recovery and standbys);
+- `faust.tables.recovery.Recovery.on_recovery_completed` is replaced by `_on_recovery_completed`
+  (same steps, another order), which closes a race that lost records after every (re)start:
+  see its docstring. The check compares the original's source with the one the replacement
+  was written from;
+- `faust.transport.drivers.aiokafka.AIOKafkaConsumerThread._fetch_records` is wrapped so that
+  aiokafka's `Fetcher.fetched_records` gets faust's active partitions as `LivePartitions`: an
+  empty selection means no partition, not every partition (see LivePartitions).
 """
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
+from typing import Any
 
 from hub.errors import ConfigError
 
 PATCHED_VERSION = "0.15.3"
 FETCH_MAX_WAIT_MS = 100
 TABLE_WRITE_BUFFER = 10000
+# sha256 (first 16 hex digits) of the source of faust's Recovery.on_recovery_completed that
+# _on_recovery_completed replaces
+RECOVERY_COMPLETED_SOURCE = "6ef567acf072e46d"
 log = logging.getLogger("nqfhub.faust")
 
 
@@ -79,6 +91,23 @@ def check() -> None:
     if not inspect.iscoroutinefunction(getattr(AIOKafkaConsumer, "seek_to_beginning", None)) or \
             not inspect.iscoroutinefunction(getattr(AIOKafkaConsumer, "seek_to_end", None)):
         _fail("aiokafka.AIOKafkaConsumer.seek_to_beginning / seek_to_end are missing")
+    from faust.tables.recovery import Recovery
+    orig = getattr(Recovery, "_nqfhub_original_completed", getattr(Recovery, "on_recovery_completed", None))
+    if orig is None or _source_digest(orig) != RECOVERY_COMPLETED_SOURCE:
+        _fail("faust.tables.recovery.Recovery.on_recovery_completed is not the one "
+              "hub.runtime.faust_patches._on_recovery_completed replaces")
+    for name in ("_wait", "_set_recovery_ended", "_is_changelog_tp", "completed", "tables"):
+        if not hasattr(Recovery, name) and name not in getattr(Recovery, "__annotations__", {}):
+            _fail(f"faust.tables.recovery.Recovery.{name} is missing")
+    if not callable(getattr(thread, "_fetch_records", None)) or \
+            list(inspect.signature(getattr(thread, "_nqfhub_original_fetch", thread._fetch_records)).parameters) != \
+            ["self", "consumer", "active_partitions", "timeout", "max_records"]:
+        _fail("faust.transport.drivers.aiokafka.AIOKafkaConsumerThread._fetch_records(self, consumer, "
+              "active_partitions, timeout, max_records) is missing")
+    from aiokafka.consumer.fetcher import Fetcher
+    if "if partitions and tp not in partitions" not in inspect.getsource(Fetcher.fetched_records):
+        _fail("aiokafka Fetcher.fetched_records no longer selects partitions with "
+              "`if partitions and tp not in partitions`")
     if faust.__version__ != PATCHED_VERSION:
         log.warning("faust-streaming %s installed; the hub's patches were written for %s (checks passed)",
                     faust.__version__, PATCHED_VERSION)
@@ -90,7 +119,19 @@ def apply() -> None:
     from faust.transport import producer as fp
     from faust.transport.drivers import aiokafka as drv
     fp.ProducerBuffer.max_messages = TABLE_WRITE_BUFFER
+    from faust.tables.recovery import Recovery
+    if not hasattr(Recovery, "_nqfhub_original_completed"):
+        Recovery._nqfhub_original_completed = Recovery.on_recovery_completed
+        Recovery.on_recovery_completed = _on_recovery_completed
     cls = drv.AIOKafkaConsumerThread
+    if not hasattr(cls, "_nqfhub_original_fetch"):
+        cls._nqfhub_original_fetch = fetch = cls._fetch_records
+
+        async def _fetch_records(self, consumer, active_partitions, timeout=None, max_records=None):
+            if active_partitions is not None:
+                active_partitions = LivePartitions(active_partitions)
+            return await fetch(self, consumer, active_partitions, timeout=timeout, max_records=max_records)
+        cls._fetch_records = _fetch_records
     if getattr(cls, "_nqfhub_fetch_wait", False):
         return
     original = cls._create_worker_consumer
@@ -128,3 +169,86 @@ def current_event():
     """faust's per-task 'event being processed' (set it per event of a batch)."""
     from faust.streams import _current_event
     return _current_event
+
+
+class LivePartitions:
+    """faust's set of active partitions as aiokafka's `fetched_records` selection.
+
+    faust passes its own `Consumer._active_partitions` set to the consumer thread, where
+    aiokafka filters prefetched records with `if partitions and tp not in partitions`: when
+    faust empties the set meanwhile (every partition paused, e.g. between the end of table
+    recovery and the stream partitions' resume), aiokafka reads that as "no selection" and
+    returns the records of every partition, advancing their positions. faust then drops the
+    records of the paused partitions (Consumer.getmany keeps only active ones): read from the
+    broker, never processed, never read again unless something seeks. Here an empty selection
+    selects nothing, and membership is read live (a partition paused while aiokafka waits for
+    data is not consumed).
+    """
+
+    __slots__ = ("tps",)
+
+    def __init__(self, tps):
+        self.tps = tps
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __contains__(self, tp) -> bool:
+        return tp in self.tps
+
+
+def _source_digest(fn) -> str:
+    import hashlib
+    return hashlib.sha256(inspect.getsource(fn).encode()).hexdigest()[:16]
+
+
+async def _on_recovery_completed(self, generation_id: int = 0) -> None:
+    """faust's Recovery.on_recovery_completed with the seek before the stream partitions resume.
+
+    faust (0.15.3) resumes the stream partitions, then awaits the seek to the committed
+    offsets, then resumes flow control, which empties every stream buffer. Meanwhile the
+    fetcher runs (flow is already active for the changelog reads) and puts records of the
+    resumed partitions into the buffers, setting the consumer's read offset of each partition
+    (records below it are dropped as already read) — also after the seek has reset it. The
+    buffer clear then throws those records away, and when the fetcher reads them again from
+    the committed offset they are below the read offset: dropped. They are never processed and,
+    as the later records are acked past a hole, the partition's committed offset never moves
+    again (the restarted router's stalled partition: lag constant, group stable).
+
+    Here the seek runs while the stream partitions are still paused (nothing of them is read),
+    and the buffers are cleared, the partitions resumed and flow resumed in one step without
+    an await in between, so the first record the fetcher delivers is at the committed offset.
+    """
+    from typing import cast
+    consumer = self.app.consumer
+    self.log.info("Restore complete!")
+    await self.app.on_rebalance_complete.send()
+    self._set_recovery_ended()
+    callback_coros = [
+        asyncio.ensure_future(table.on_recovery_completed(self.actives_for_table[table],
+                                                          self.standbys_for_table[table]))
+        for table in self.tables.values()
+    ]
+    if callback_coros:
+        await asyncio.wait(callback_coros)
+    assignment = consumer.assignment()
+    if self.app.consumer_generation_id != generation_id:
+        self.log.warning(f"Recovery rebalancing again app id {self.app.consumer_generation_id} "
+                         f"param {generation_id}")
+        return
+    if assignment:
+        self.log.info("Seek stream partitions to committed offsets.")
+        await self._wait(consumer.perform_seek(), timeout=self.app.conf.broker_request_timeout)
+    # no await from here to resume_flow: the buffers are empty and the read offsets are the
+    # committed ones when the fetcher can deliver records of the stream partitions again
+    self.app.flow_control.resume()
+    consumer.resume_partitions({tp for tp in assignment if not self._is_changelog_tp(tp)})
+    self.completed.set()
+    self.log.dev("Resume stream partitions")
+    consumer.resume_flow()
+    await cast(Any, self.app)._fetcher.maybe_start()
+    self.tables.on_actives_ready()
+    if not self.app.assignor.assigned_standbys():
+        self.tables.on_standbys_ready()
+    self.app.on_rebalance_end()
+    self.log.info("Worker ready")

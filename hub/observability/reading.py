@@ -158,13 +158,15 @@ class TopicReader:
 
     def read(self, topics: Iterable[str], *, start: str | dict[TP, int] = "beginning",
              last: int | None = None, since_ms: int | None = None, follow: bool = False,
-             idle_s: float = 0.5, stop=None) -> Iterator:
+             idle_s: float = 0.5, stop=None, stuck_s: float | None = None) -> Iterator:
         """Yield confluent-kafka messages of `topics`, partition by partition order interleaved.
 
         start       'beginning', 'end', or {tp: offset}
         last        with start='end': begin `last` records before the end of each partition
         since_ms    begin at the first record at or after this timestamp (milliseconds)
         follow      keep waiting for new records after the end (until `stop()` is true)
+        stuck_s     without `follow`: raise BrokerError when no record and no end of partition
+                    arrived for this long (a partition that cannot be read, e.g. no leader)
         Without `follow`, stops at the end offsets seen when reading began.
         """
         from confluent_kafka import KafkaError, TopicPartition
@@ -189,11 +191,17 @@ class TopicReader:
         if not todo and not follow:
             return
         self.c.assign([TopicPartition(t, p, begin[(t, p)]) for t, p in tps if follow or (t, p) in todo])
+        progress = time.monotonic()
         try:
             while todo or follow:
                 if stop is not None and stop():
                     return
                 msgs = self.c.consume(1000, timeout=idle_s if follow and not todo else 0.05)
+                if msgs:
+                    progress = time.monotonic()
+                elif stuck_s is not None and not follow and time.monotonic() - progress > stuck_s:
+                    raise BrokerError(f"no progress reading {', '.join(f'{t}/{p}' for t, p in sorted(todo))} "
+                                      f"for {stuck_s:.0f}s (partition without a leader?)")
                 for m in msgs:
                     err = m.error()
                     if err is not None:

@@ -25,9 +25,14 @@ def read_partitions(settings: Settings, topic: str, serde) -> dict[int, list[Ite
     return out
 
 
-def read_tail(settings: Settings, topic: str, partition: int, serde, *, window: int = 2000) -> list[dict]:
+def read_tail(settings: Settings, topic: str, partition: int, serde, *, window: int = 2000,
+              stuck_s: float = 60.0) -> list[dict]:
     """The last records of one audit partition (decoded, oldest first), reaching back to the
-    last seal or to the start of the partition: what ChainWriter.recover needs."""
+    last seal or to the start of the partition: what ChainWriter.recover needs.
+
+    Raises BrokerError when the partition yields nothing for `stuck_s` seconds: the router
+    awaits this read before routing the partition's first record, so it must end (the router
+    then exits non-zero and is restarted) rather than wait for ever."""
     from hub.observability.reading import TopicReader
     with TopicReader(settings) as reader:
         parts = reader.topics().get(topic, [])
@@ -40,7 +45,7 @@ def read_tail(settings: Settings, topic: str, partition: int, serde, *, window: 
             recs = []
             begin = {tp: high for tp, (_, high) in ends.items()}   # other partitions: nothing
             begin[(topic, partition)] = start
-            for m in reader.read([topic], start=begin):
+            for m in reader.read([topic], start=begin, stuck_s=stuck_s):
                 if m.partition() != partition or m.offset() >= hi:
                     continue
                 kind, rec = classify(m.value(), serde)

@@ -11,7 +11,6 @@ ACLs of the run's prefix (benchmarks/run_principals.py), so a pass also shows th
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sys
 import time
@@ -21,15 +20,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 
-pytestmark = [
-    pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900),
-    # Known open defect: a faust router restarted after kill -9 can stop consuming one ingress
-    # partition (lag constant, partition assigned, group stable). Until it is fixed this test
-    # fails on that stall and would hide every other result of CI, so CI runs it only on demand.
-    pytest.mark.skipif(os.environ.get("NQF_HUB_RUN_CHAOS") != "1",
-                       reason="open defect: restarted router can stall on one ingress partition "
-                              "(README 'Chaos and scale'); run with NQF_HUB_RUN_CHAOS=1"),
-]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.timeout(900)]
 
 
 def test_kill9_router_and_delivery_and_partner_outage_lose_nothing(hub_env, hub_settings, tmp_path):

@@ -200,6 +200,7 @@ def make_app(settings: Settings, *, partners_dir=None, batch: int = 1000, within
                 out_producer.produce_all(seal_outputs())   # one signed seal per audit partition written
                 # every output acknowledged by the broker before the batch's events are acked
                 await out_producer.flush()
+                handle.staged_apply()       # ... and before the table rows that stand for them
                 await fence.after_batch({ev.message.partition for ev in events})
                 if metrics:
                     metrics.processed(len(events), seconds=time.perf_counter() - t0)
@@ -230,7 +231,9 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
     """(handle(msg) -> outputs, seal_outputs() -> outputs) for the routing agent.
 
     `handle` routes an ingress/recognition record or a release request, linking audit records
-    into the chain of the input partition; before the first record of a partition it recovers
+    into the chain of the input partition; it writes `closed_holds` and `recipients` through
+    StagedTable views (hub.routing.staged), which the agent applies with `handle.staged_apply()`
+    once the batch's outputs are acknowledged; before the first record of a partition it recovers
     the chain head from the tail of that audit partition (the topic is the truth: a crash
     between an acknowledged audit record and any local state cannot fork the chain).
     Chain heads are forgotten on every rebalance and recovered again. A retention tick on
@@ -243,8 +246,12 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
     from hub.routing.audit_chain import ChainWriter
     from hub.routing.router import Output
 
+    from hub.routing.staged import StagedTable
+    from hub.runtime.faust_patches import current_event
+
     chain = ChainWriter()
     closed = app.Table("closed_holds", default=None, partitions=settings.partitions, key_type=str)
+    staged_closed, staged_recipients = StagedTable(closed, current_event()), StagedTable(recipients, current_event())
     t_release, t_audit = (settings.topic("release"), settings.topic("release.auto")), settings.topic("audit")
 
     @app.on_partitions_revoked.connect
@@ -275,8 +282,14 @@ def audited_routing(app, core, settings: Settings, signing_key, recipients, flus
                 raise
         origin = (msg.topic, p, msg.offset)
         if msg.topic in t_release:
-            return core.release(msg.value, msg.key, origin, closed, recipients, chain=chain)
-        return core.route(msg.value, msg.key, origin, recipients, chain=chain)
+            return core.release(msg.value, msg.key, origin, staged_closed, staged_recipients, chain=chain)
+        return core.route(msg.value, msg.key, origin, staged_recipients, chain=chain)
+
+    def staged_apply():
+        staged_closed.apply()
+        staged_recipients.apply()
+
+    handle.staged_apply = staged_apply
 
     def seal_outputs():
         return [Output(t_audit, b"seal", core.serde.encode(s, "nqfhub.internal.AuditSeal"),
@@ -316,6 +329,8 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
                       key_serializer="raw", value_serializer="raw")
     t_join = settings.topic("consent-join")
     fence = ChangelogFence(app, [joins], settings.consumer_profile.name == "embedded")
+    from hub.routing.staged import StagedTable
+    staged_joins = StagedTable(joins, _current_event)   # written once the requests are acknowledged
 
     @app.agent(topic)
     async def consent_join(stream):
@@ -326,12 +341,13 @@ def add_consent_join(app, core, settings: Settings, out_producer, *, batch: int,
                     msg = ev.message
                     _current_event.set(weakref.ref(ev))   # table writes go to this event's partition
                     try:
-                        outs = proc.step(joins, msg.key, msg.partition, msg.value, msg.headers, now)
+                        outs = proc.step(staged_joins, msg.key, msg.partition, msg.value, msg.headers, now)
                     except RecordError as e:   # not a record the router wrote: dead-letter it
                         outs = [core._dead_letter(msg.value, msg.key, e, "schema",
                                                   (msg.topic, msg.partition, msg.offset))]
                     out_producer.produce_all(outs)
                 await out_producer.flush()
+                staged_joins.apply()
                 await fence.after_batch({ev.message.partition for ev in events})
         except asyncio.CancelledError:
             raise

@@ -50,7 +50,7 @@ def test_kill9_router_and_delivery_and_partner_outage_lose_nothing(hub_env, hub_
         res = run.result()
         print(json.dumps({k: res[k] for k in ("lost", "lost_by_stage", "dead_lettered", "partner_effects",
                                               "partner_duplicate_effects", "topic_duplicates", "holds",
-                                              "kills", "principals", "elapsed_s")}))
+                                              "kills", "principals", "elapsed_s", "lost_detail")}, default=str))
         logs = {f.name: f.read_text(errors="replace")[-1500:] for f in run.tmp.glob("*.log")}
         for f in run.tmp.glob("*.log"):       # the whole worker logs outlive the run (pytest's tmp_path)
             shutil.copy(f, tmp_path / f.name)

@@ -11,7 +11,10 @@ consumer-group joins are not measured.
 Latency of one delivery = partner receipt time - the time just before its event was produced
 (both wall clock of this machine), for every (credential, partner) delivery of the measured
 part; held and blocked copies are not deliveries. Reported per rate: p50, p90, p99, max (ms),
-deliveries measured, the achieved ingest rate and how long the hub took to drain after the feed.
+deliveries measured, the achieved ingest rate and how long the hub took to drain after the feed,
+and `stages_ms`: p50/p99 of the two parts of each latency split at the CreateTime of the record
+on the partner topic — `routed` (ingest, router; recognition for decisions) and `delivered`
+(the delivery worker's queue, the webhook POST and the receiver), to see where a queue builds.
 
     python benchmarks/e2e_latency.py                                  # 200 and 1000 events/s, 30 s each
     python benchmarks/e2e_latency.py --rates 200 --duration 20
@@ -55,6 +58,7 @@ def measure(settings, rate: float, duration: float, warmup: float, timeout: floa
             raise SystemExit(f"{len(run.pending())} events not through within {timeout:.0f}s at {rate}/s")
         drained_at = run.tracker.last_record_at
         lat = run.latencies(measured)
+        stages = run.stage_latencies(measured)
         fed = len(stream) - cut
         feed_s = f.finished_at - f.started_at
         res = run.result()
@@ -66,6 +70,9 @@ def measure(settings, rate: float, duration: float, warmup: float, timeout: floa
             "p50_ms": round(percentile(ms, 50), 1), "p90_ms": round(percentile(ms, 90), 1),
             "p99_ms": round(percentile(ms, 99), 1), "max_ms": round(max(ms), 1),
             "drained_after_feed_s": round(max(0.0, drained_at - f.finished_at), 1),
+            "stages_ms": {name: {"p50": round(percentile(v, 50) * 1000, 1),
+                                 "p99": round(percentile(v, 99) * 1000, 1)}
+                          for name, v in stages.items() if v},
             "lost": res["lost"], "audit_chain_verifies": res["audit_verify"]["ok"]}
 
 

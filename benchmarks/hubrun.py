@@ -52,14 +52,13 @@ import threading
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from hub.delivery.receiver import MAX_BODY, PartnerReceiver  # noqa: E402
+from hub.delivery.receiver import MAX_BODY, PartnerReceiver, ReceiverServer  # noqa: E402
 from hub.demo.runner import Demo, decision_recipients  # noqa: E402
 from hub.errors import HubError  # noqa: E402
 
@@ -91,8 +90,11 @@ class PartnerSide(PartnerReceiver):
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if 0 < length <= MAX_BODY else b""
-                self.rfile = io.BytesIO(body)
-                super().do_POST()
+                conn_rfile, self.rfile = self.rfile, io.BytesIO(body)
+                try:
+                    super().do_POST()
+                finally:
+                    self.rfile = conn_rfile     # the next request on this keep-alive connection
                 pid = self.path.strip("/").split("/")[0]
                 key = self.headers.get("Idempotency-Key") or ""
                 with side.lock:
@@ -104,17 +106,18 @@ class PartnerSide(PartnerReceiver):
         self._addr = self.server.server_address[:2]
 
     def down(self) -> None:
-        """Close the port: deliveries now fail with connection refused (retriable)."""
+        """Close the port and the open connections: deliveries now fail with connection
+        refused (retriable)."""
         if self.is_up:
             self.server.shutdown()
             self.server.server_close()
+            self.close_connections()
             self.is_up = False
 
     def up(self) -> None:
         if not self.is_up:
             handler = self.server.RequestHandlerClass
-            self.server = ThreadingHTTPServer(self._addr, handler)
-            self.server.daemon_threads = True
+            self.server = ReceiverServer(self._addr, handler)
             self.thread = threading.Thread(target=self.server.serve_forever, name="partner-receiver", daemon=True)
             self.thread.start()
             self.is_up = True
@@ -178,6 +181,7 @@ class Tracker(threading.Thread):
         self.audit_seen: Counter = Counter()      # audit id
         self.receipt_seen: Counter = Counter()    # (event, partner, status)
         self.copy_seen: Counter = Counter()       # (event, partner) on partner topics
+        self.copy_at: dict[tuple[str, str], float] = {}   # (event, partner) -> first CreateTime, s
         self.records = 0
         self.last_record_at = time.monotonic()
         self.error: BaseException | None = None
@@ -243,6 +247,7 @@ class Tracker(threading.Thread):
             if eid in self.tracks:
                 pid = self.partner_topics[topic]
                 self.copy_seen[(eid, pid)] += 1
+                self.copy_at.setdefault((eid, pid), m.timestamp()[1] / 1000)
                 self.tracks[eid].copies[pid].append((m.partition(), m.offset()))
             return
         if topic == t_dec:
@@ -370,6 +375,20 @@ class HubRun(Demo):
                 if key in event_ids and key in self.sent_at:
                     out.append(at - self.sent_at[key])
         return out
+
+    def stage_latencies(self, event_ids) -> dict[str, list[float]]:
+        """The latencies of `latencies` split where the record was produced to its partner topic
+        (its CreateTime, stamped by the router's producer): `routed` = ingest -> partner topic
+        (ingest, router, recognition for decisions), `delivered` = partner topic -> first
+        receipt (delivery worker queue, webhook POST, receiver). Wall clock of this machine."""
+        routed, delivered = [], []
+        with self.partner_side.lock, self.tracker.lock:
+            for (pid, key), at in self.partner_side.first_at.items():
+                copied = self.tracker.copy_at.get((key, pid))
+                if key in event_ids and key in self.sent_at and copied is not None:
+                    routed.append(copied - self.sent_at[key])
+                    delivered.append(at - copied)
+        return {"routed": routed, "delivered": delivered}
 
     def kill9(self, name: str, *, restart_after_s: float = 1.0) -> None:
         p = self.workers[name]

@@ -12,10 +12,18 @@ certificate). Nothing of the body is kept except the event id and type.
 with that status; a partner id in `outage` is answered 503 until it is removed (a partner outage).
 `accepted` lists, per partner, the idempotency keys in the order they were first accepted and
 `unavailable` counts the 503s answered because a partner was down.
+
+Connections are HTTP/1.1 keep-alive (the delivery worker's httpx client reuses them) and the
+listen backlog is `ReceiverServer.request_queue_size`: a receiver that closed every connection
+after one answer, behind socketserver's backlog of 5, made the worker reconnect for every
+webhook and, at a few hundred webhooks/s, lose SYNs to the full accept queue — a 1 s kernel
+retransmit each, stalling the lane behind it (benchmarks/e2e_latency.py). `close_connections()`
+cuts the open ones (a partner that goes away); a connection idle for `IDLE_S` is closed.
 """
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections import defaultdict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -23,6 +31,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from connectors.webhook import erasure_of, parse_secret, verify
 
 MAX_BODY = 8 * 1024 * 1024
+IDLE_S = 60.0               # a keep-alive connection without a request for this long is closed
+
+
+class ReceiverServer(ThreadingHTTPServer):
+    """A thread per connection, daemon threads, and a listen backlog for hundreds of clients."""
+
+    daemon_threads = True
+    request_queue_size = 1024
 
 
 class PartnerReceiver:
@@ -39,11 +55,26 @@ class PartnerReceiver:
         self.unavailable: dict[str, int] = defaultdict(int)
         self.accepted: dict[str, list[str]] = defaultdict(list)
         self.requests = 0
+        self.connections: set[socket.socket] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"       # keep-alive: every answer has a Content-Length
+            disable_nagle_algorithm = True      # headers and body are two writes: no 40 ms wait
+            timeout = IDLE_S
+
             def log_message(self, *a):  # keep stdout clean; nothing personal is logged anyway
                 pass
+
+            def setup(self):
+                super().setup()
+                with receiver.lock:
+                    receiver.connections.add(self.connection)
+
+            def finish(self):
+                with receiver.lock:
+                    receiver.connections.discard(self.connection)
+                super().finish()
 
             def do_GET(self):
                 if self.path == "/stats":
@@ -55,15 +86,18 @@ class PartnerReceiver:
                 pid = self.path.strip("/").split("/")[0]
                 length = int(self.headers.get("Content-Length") or 0)
                 if length > MAX_BODY:
+                    self.close_connection = True        # the unread body ends the connection
                     return self._answer(413, {"error": "body too large"})
                 body = self.rfile.read(length)
                 with receiver.lock:
                     receiver.requests += 1
                     secret = receiver.secrets.get(pid)
-                    if secret is None:
-                        return self._answer(404, {"error": "unknown partner"})
-                    msg_id = verify(parse_secret(secret, where=f"receiver secret of {pid}"),
-                                    dict(self.headers.items()), body)
+                if secret is None:
+                    return self._answer(404, {"error": "unknown partner"})
+                # HMAC outside the lock: the connection threads verify in parallel
+                msg_id = verify(parse_secret(secret, where=f"receiver secret of {pid}"),
+                                dict(self.headers.items()), body)
+                with receiver.lock:
                     flag = self.headers.get("X-NQFHub-Erasure-Request")
                     if msg_id is None or (flag is not None and (flag == "true") != erasure_of(msg_id)):
                         receiver.bad_signatures[pid] += 1
@@ -93,8 +127,7 @@ class PartnerReceiver:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = ReceiverServer((host, port), Handler)
         self.scheme = "http"
         if ssl_context is not None:
             self.server.socket = ssl_context.wrap_socket(self.server.socket, server_side=True)
@@ -113,6 +146,17 @@ class PartnerReceiver:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+        self.close_connections()
+
+    def close_connections(self) -> None:
+        """Cut every open connection (their clients see a reset or EOF and reconnect)."""
+        with self.lock:
+            conns = list(self.connections)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:       # already closed by the client
+                pass
 
     def stats(self) -> dict:
         with self.lock:
